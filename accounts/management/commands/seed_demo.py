@@ -1,0 +1,80 @@
+"""Create the quick start's organisation ``demo``, project ``default`` and a key.
+
+The demo key is kept in the local data folder (mode 0600) so a second run
+prints the same key; this command refuses to run with ``DEBUG`` off.
+"""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Organization, Project
+from keys import tokens
+from keys.models import ApiKey
+from keys.services import api_key_create
+
+
+class Command(BaseCommand):
+    help = "Seed the quick-start organisation, project and API key."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo is for development; DEBUG is off")
+        organization, _ = Organization.objects.get_or_create(
+            slug="demo", defaults={"name": "Demo"}
+        )
+        project, _ = Project.objects.get_or_create(
+            organization=organization, slug="default", defaults={"name": "Default"}
+        )
+        key = self._remembered_key(project) or self._new_key(project)
+        self.stdout.write(_banner(key, options["port"]))
+
+    def _path(self):
+        return settings.DATA_DIR / "demo-api-key"
+
+    def _remembered_key(self, project: Project) -> str | None:
+        path = self._path()
+        if not path.exists():
+            return None
+        key = path.read_text().strip()
+        parsed = tokens.parse(key)
+        alive = parsed and ApiKey.objects.filter(
+            public_id=parsed.public_id, project=project, revoked_at__isnull=True
+        )
+        return key if alive and alive.exists() else None
+
+    def _new_key(self, project: Project) -> str:
+        _, key = api_key_create(project=project, name="quick start")
+        fd = os.open(self._path(), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+def _banner(key: str, port: str) -> str:
+    base = f"http://127.0.0.1:{port}/v1"
+    return f"""
+Warden is ready: organisation "demo", project "default".
+
+  API key:  {key}
+
+Try it with curl:
+
+  curl {base}/chat/completions \\
+    -H "Authorization: Bearer {key}" \\
+    -H "Content-Type: application/json" \\
+    -d '{{"model": "demo/echo", "messages": [{{"role": "user", "content": "Hello"}}]}}'
+
+Or with the openai SDK:
+
+  from openai import OpenAI
+  client = OpenAI(base_url="{base}", api_key="{key}")
+  reply = client.chat.completions.create(
+      model="demo/echo", messages=[{{"role": "user", "content": "Hello"}}]
+  )
+  print(reply.choices[0].message.content)
+"""

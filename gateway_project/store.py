@@ -1,0 +1,140 @@
+"""A small shared key-value store for the proxy's hot path.
+
+Redis when ``REDIS_URL`` is set, so every worker and instance sees the same
+verified keys and failure counters; otherwise this process's memory, which
+suits the single-process quick start. The proxy uses the async methods; views,
+services and commands use the sync ones. Django's cache framework is not used
+here because its Redis backend has no native async methods: each call would
+hop to a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import OrderedDict
+
+import redis
+import redis.asyncio as aredis
+from django.conf import settings
+
+
+class LocalStore:
+    max_entries = 100_000
+
+    def __init__(self) -> None:
+        self._data: OrderedDict[str, tuple[float, bytes | int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            return self.get_locked(key)
+
+    def get_locked(self, key: str) -> bytes | None:
+        entry = self._data.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        value = entry[1]
+        return value if isinstance(value, bytes) else str(value).encode()
+
+    def set(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
+        with self._lock:
+            if nx and self.get_locked(key) is not None:
+                return
+            self._data[key] = (time.monotonic() + ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self._lock:
+            now = time.monotonic()
+            expires, value = self._data.get(key, (0.0, 0))
+            count = 1 if expires < now else int(value) + 1
+            self._data[key] = (expires if expires >= now else now + ttl, count)
+            return count
+
+    async def aget(self, key: str) -> bytes | None:
+        return self.get(key)
+
+    async def aset(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
+        self.set(key, value, ttl, nx)
+
+    async def adelete(self, key: str) -> None:
+        self.delete(key)
+
+    async def aincr(self, key: str, ttl: float) -> int:
+        return self.incr(key, ttl)
+
+
+class RedisStore:
+    def __init__(self, url: str, prefix: str) -> None:
+        self._url = url
+        self._prefix = prefix
+        self._sync = redis.Redis.from_url(url)
+        self._async: dict[asyncio.AbstractEventLoop, aredis.Redis] = {}
+
+    def _client(self) -> aredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = self._async[loop] = aredis.Redis.from_url(self._url)
+        return client
+
+    def get(self, key: str) -> bytes | None:
+        return self._sync.get(self._prefix + key)
+
+    def set(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
+        self._sync.set(self._prefix + key, value, px=int(ttl * 1000), nx=nx)
+
+    def delete(self, key: str) -> None:
+        self._sync.delete(self._prefix + key)
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self._sync.pipeline() as pipe:
+            pipe.incr(self._prefix + key)
+            pipe.expire(self._prefix + key, int(ttl), nx=True)
+            return int(pipe.execute()[0])
+
+    async def aget(self, key: str) -> bytes | None:
+        return await self._client().get(self._prefix + key)
+
+    async def aset(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
+        await self._client().set(self._prefix + key, value, px=int(ttl * 1000), nx=nx)
+
+    async def adelete(self, key: str) -> None:
+        await self._client().delete(self._prefix + key)
+
+    async def aincr(self, key: str, ttl: float) -> int:
+        async with self._client().pipeline() as pipe:
+            pipe.incr(self._prefix + key)
+            pipe.expire(self._prefix + key, int(ttl), nx=True)
+            result = await pipe.execute()
+        return int(result[0])
+
+    async def aclose(self) -> None:
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+
+_store: LocalStore | RedisStore | None = None
+_store_lock = threading.Lock()
+
+
+def store() -> LocalStore | RedisStore:
+    global _store
+    with _store_lock:
+        if _store is None:
+            prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', 'warden')}:fast:"
+            _store = (
+                RedisStore(settings.REDIS_URL, prefix)
+                if settings.REDIS_URL
+                else LocalStore()
+            )
+        return _store

@@ -1,0 +1,138 @@
+"""The one authentication path for gateway keys on the async proxy.
+
+A malformed key is refused before any store, database or bcrypt work. A key
+seen before is checked against the cache with one store read and one HMAC; a
+key not cached costs one database read and one bcrypt check, in a thread.
+Repeated failures against one key id or from one client address are
+throttled before that expensive path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import cache
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+
+from gateway_project.store import store
+from keys import tokens
+from keys.cache import REVOKED, cached_entry, key_mac, remember_key
+from keys.models import ApiKey
+
+logger = logging.getLogger(__name__)
+security_logger = logging.getLogger("warden.security.keys")
+
+
+class KeyRejected(Exception):
+    def __init__(self, message: str, *, status: int = 401, retry_after: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class KeyContext:
+    api_key_id: int
+    public_id: str
+    organization_id: int
+    project_id: int
+    limits: dict = field(default_factory=dict)
+
+
+async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
+    if not candidate:
+        raise KeyRejected("Missing API key. Send it as 'Authorization: Bearer KEY'.")
+    parsed = tokens.parse(candidate)
+    if parsed is None:
+        raise KeyRejected("Incorrect API key provided.")
+
+    entry = await cached_entry(parsed.public_id)
+    if entry == REVOKED:
+        raise KeyRejected("This API key has been revoked.")
+    if isinstance(entry, dict):
+        if hmac.compare_digest(entry["mac"], key_mac(parsed.full)):
+            return _context(entry)
+        await _failed(parsed.public_id, client_ip)
+        raise KeyRejected("Incorrect API key provided.")
+
+    await _check_throttle(parsed.public_id, client_ip)
+    entry = await _verify_slowly(parsed)
+    if entry is None:
+        await _failed(parsed.public_id, client_ip)
+        raise KeyRejected("Incorrect API key provided.")
+    await remember_key(parsed.public_id, entry)
+    return _context(entry)
+
+
+def _context(entry: dict) -> KeyContext:
+    expires = entry.get("expires")
+    if expires is not None and expires <= time.time():
+        raise KeyRejected("This API key has expired.")
+    return KeyContext(
+        api_key_id=entry["key"],
+        public_id=entry["public_id"],
+        organization_id=entry["org"],
+        project_id=entry["project"],
+        limits=entry.get("limits") or {},
+    )
+
+
+async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
+    row = await sync_to_async(_load_key)(parsed.public_id)
+    if row is None:
+        # Spend the same bcrypt time as for a known key, so timing does not tell
+        # which key ids exist.
+        await asyncio.to_thread(tokens.check_secret, parsed.full, _dummy_hash())
+        return None
+    matches = await asyncio.to_thread(tokens.check_secret, parsed.full, row.secret_hash)
+    if not matches or row.revoked_at is not None:
+        return None
+    if row.environment != parsed.environment:
+        return None
+    return {
+        "mac": key_mac(parsed.full),
+        "key": row.pk,
+        "public_id": row.public_id,
+        "org": row.organization_id,
+        "project": row.project_id,
+        "expires": row.expires_at.timestamp() if row.expires_at else None,
+        "limits": row.limits,
+    }
+
+
+def _load_key(public_id: str) -> ApiKey | None:
+    close_old_connections()
+    return ApiKey.objects.filter(public_id=public_id).first()
+
+
+def _throttle_keys(public_id: str, client_ip: str) -> tuple[str, str]:
+    return f"fail:key:{public_id}", f"fail:ip:{client_ip}"
+
+
+async def _check_throttle(public_id: str, client_ip: str) -> None:
+    for name in _throttle_keys(public_id, client_ip):
+        raw = await store().aget(name)
+        if raw is not None and int(raw) >= settings.KEY_FAILURE_LIMIT:
+            raise KeyRejected(
+                "Too many failed authentication attempts; try again later.",
+                status=429,
+                retry_after=settings.KEY_FAILURE_WINDOW_SECONDS,
+            )
+
+
+async def _failed(public_id: str, client_ip: str) -> None:
+    security_logger.warning("api key rejected id=%s client=%s", public_id, client_ip)
+    for name in _throttle_keys(public_id, client_ip):
+        await store().aincr(name, settings.KEY_FAILURE_WINDOW_SECONDS)
+
+
+@cache
+def _dummy_hash() -> str:
+    return tokens.hash_secret("warden-dummy-key", settings.BCRYPT_ROUNDS)

@@ -1,0 +1,52 @@
+"""The verified-key cache, shared by every worker through the store.
+
+An entry maps a key's public id to a keyed HMAC of the full key plus what the
+proxy needs (organisation, project, limits). A revoked key leaves a tombstone
+that a concurrent cache fill cannot overwrite (fills are SET NX).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import cache
+
+import orjson
+from django.conf import settings
+
+from gateway_project.store import store
+
+REVOKED = b"revoked"
+
+
+@cache
+def _mac_key() -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), b"warden:key-cache", "sha256").digest()
+
+
+def key_mac(full_key: str) -> str:
+    return hmac.new(_mac_key(), full_key.encode(), hashlib.sha256).hexdigest()
+
+
+def cache_key(public_id: str) -> str:
+    return f"key:{public_id}"
+
+
+async def cached_entry(public_id: str) -> dict | bytes | None:
+    raw = await store().aget(cache_key(public_id))
+    if raw is None or raw == REVOKED:
+        return raw
+    return orjson.loads(raw)
+
+
+async def remember_key(public_id: str, entry: dict) -> None:
+    await store().aset(
+        cache_key(public_id), orjson.dumps(entry), settings.KEY_CACHE_SECONDS, nx=True
+    )
+
+
+def forget_key(public_id: str, *, revoked: bool = False) -> None:
+    if revoked:
+        store().set(cache_key(public_id), REVOKED, settings.KEY_CACHE_SECONDS)
+    else:
+        store().delete(cache_key(public_id))

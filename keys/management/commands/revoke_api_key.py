@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from keys.models import ApiKey
+from keys.services import api_key_revoke
+
+
+class Command(BaseCommand):
+    help = "Revoke a gateway API key by its public id; it stops working at once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("id", help="the key's public id")
+
+    def handle(self, *args, **options):
+        api_key = ApiKey.objects.filter(public_id=options["id"]).first()
+        if api_key is None:
+            raise CommandError(f"no API key {options['id']!r}")
+        api_key_revoke(api_key=api_key)
+        self.stdout.write(f"revoked {api_key.public_id}")

@@ -1,0 +1,148 @@
+"""Adapter for Anthropic's Messages API, translated to and from chat completions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+from django.conf import settings
+
+from providers import http
+from providers.adapters.base import (
+    Adapter,
+    ChatStream,
+    Target,
+    UpstreamError,
+    parse_json,
+    retryable_status,
+)
+from providers.anthropic_translate import (
+    StreamError,
+    StreamTranslator,
+    TranslationError,
+    anthropic_error_to_openai,
+    chat_to_messages_request,
+    messages_to_chat_response,
+)
+from providers.sse import SSEDecoder
+
+API_VERSION = "2023-06-01"
+
+
+def headers_for(target: Target) -> dict[str, str]:
+    return {
+        "content-type": "application/json",
+        "user-agent": "warden-gateway",
+        "anthropic-version": API_VERSION,
+        "x-api-key": target.api_key,
+    }
+
+
+def error_from_response(status: int, content: bytes, headers: httpx.Headers) -> UpstreamError:
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        body = None
+    detail = anthropic_error_to_openai(status, body if isinstance(body, dict) else None)
+    error = detail["error"]
+    if status in (401, 403):
+        return UpstreamError(
+            502,
+            f"The provider refused the gateway's credential: {error['message']}",
+            code="upstream_authentication_failed",
+        )
+    if status == 429:
+        return UpstreamError(
+            429,
+            error["message"],
+            type="rate_limit_error",
+            code="provider_rate_limited",
+            retryable=True,
+            retry_after=headers.get("retry-after"),
+        )
+    if status >= 500 or status == 529:
+        return UpstreamError(
+            502,
+            f"The provider failed: {error['message']}",
+            code="upstream_error",
+            retryable=True,
+        )
+    return UpstreamError(
+        status,
+        error["message"],
+        type=error["type"],
+        code=error.get("code"),
+        param=error.get("param"),
+        retryable=retryable_status(status),
+    )
+
+
+def _request(target: Target, body: dict) -> dict:
+    try:
+        return chat_to_messages_request(
+            body, target.model, settings.ANTHROPIC_DEFAULT_MAX_TOKENS
+        )
+    except TranslationError as exc:
+        raise UpstreamError(
+            400, exc.message, type="invalid_request_error", param=exc.param
+        ) from None
+
+
+class AnthropicStream(ChatStream):
+    def __init__(self, response: httpx.Response, model: str) -> None:
+        self._response = response
+        self._translator = StreamTranslator(model, include_usage=True)
+
+    async def __aiter__(self) -> AsyncIterator[dict]:
+        decoder = SSEDecoder()
+        async for raw in http.iter_bytes(self._response):
+            for event in decoder.feed(raw):
+                try:
+                    chunks = self._translator.feed(event.event, parse_json(event.data.encode()))
+                except StreamError as exc:
+                    raise UpstreamError(
+                        502, f"The provider failed: {exc.message}", code="upstream_error"
+                    ) from None
+                self.usage = self._translator.usage
+                for chunk in chunks:
+                    yield chunk
+                if event.event == "message_stop":
+                    return
+        raise UpstreamError(
+            502,
+            "The provider's stream ended before it was complete.",
+            code="upstream_stream_broken",
+            retryable=True,
+        )
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+class AnthropicAdapter(Adapter):
+    async def chat(self, target: Target, body: dict) -> dict:
+        payload = _request(target, dict(body, stream=False))
+        response = await http.send(
+            "POST", target.base_url + "/messages", headers=headers_for(target), payload=payload
+        )
+        if response.status_code != 200:
+            raise error_from_response(
+                response.status_code, response.content, response.headers
+            )
+        return messages_to_chat_response(parse_json(response.content), body["model"])
+
+    async def chat_stream(self, target: Target, body: dict) -> ChatStream:
+        payload = _request(target, dict(body, stream=True))
+        response = await http.send(
+            "POST",
+            target.base_url + "/messages",
+            headers=headers_for(target),
+            payload=payload,
+            stream=True,
+        )
+        if response.status_code != 200:
+            content = await response.aread()
+            await response.aclose()
+            raise error_from_response(response.status_code, content, response.headers)
+        return AnthropicStream(response, body["model"])

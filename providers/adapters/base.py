@@ -1,0 +1,89 @@
+"""The interface every provider adapter implements, and its one error type."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from providers.catalogue import ModelSpec
+
+
+@dataclass
+class Target:
+    """Where one request goes. ``api_key`` is plaintext and lives only in memory."""
+
+    provider: str
+    model: str
+    base_url: str
+    api_key: str = field(repr=False)
+    auth_header: str = "authorization"
+    spec: ModelSpec | None = None
+
+
+class UpstreamError(Exception):
+    """The provider refused or failed. ``retryable`` says whether a retry can help."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "upstream_error",
+        code: str | None = None,
+        param: str | None = None,
+        retryable: bool = False,
+        retry_after: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class ChatStream:
+    """An open upstream stream of OpenAI ``chat.completion.chunk`` objects."""
+
+    usage: dict | None = None
+
+    def __aiter__(self) -> AsyncIterator[dict]:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+
+class Adapter:
+    async def chat(self, target: Target, body: dict) -> dict:
+        raise NotImplementedError
+
+    async def chat_stream(self, target: Target, body: dict) -> ChatStream:
+        """Open the stream; raise ``UpstreamError`` before any chunk is read."""
+        raise NotImplementedError
+
+    async def embeddings(self, target: Target, body: dict) -> dict:
+        raise UpstreamError(
+            400,
+            f"Provider {target.provider!r} does not offer embeddings.",
+            type="invalid_request_error",
+            code="unsupported_endpoint",
+        )
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(
+            502, "The provider returned a response that is not JSON.", retryable=True
+        ) from None
+
+
+def retryable_status(status: int) -> bool:
+    return status in (408, 409, 429) or status >= 500

@@ -1,0 +1,164 @@
+"""All outbound HTTP to providers goes through this module.
+
+One ``httpx.AsyncClient`` per event loop (so one per worker), never following
+redirects, ignoring proxy variables in the environment, always verifying
+certificates, and connecting only to addresses that pass the network guard at
+connect time: the host name is resolved here, every address is checked, and the
+connection is made to the checked address itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import typing
+
+import httpcore
+import httpx
+import orjson
+from django.conf import settings
+
+from providers.adapters.base import UpstreamError
+from providers.netguard import BlockedDestination, check_address
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await _resolve(host, port)
+        for address in addresses:
+            check_address(address)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"cannot connect to {host}")
+
+    async def connect_unix_socket(self, *args: typing.Any, **kwargs: typing.Any):
+        raise BlockedDestination("unix sockets are not upstream destinations")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx has no public way to choose httpcore's network backend; the pool
+        # is rebuilt with the same options and the guarded backend.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(),
+        )
+
+
+_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+
+def client() -> httpx.AsyncClient:
+    """Return this event loop's shared client."""
+    loop = asyncio.get_running_loop()
+    shared = _clients.get(loop)
+    if shared is None or shared.is_closed:
+        limits = httpx.Limits(
+            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            max_keepalive_connections=min(200, settings.UPSTREAM_MAX_CONNECTIONS),
+            keepalive_expiry=30.0,
+        )
+        shared = _clients[loop] = httpx.AsyncClient(
+            transport=GuardedTransport(limits),
+            timeout=httpx.Timeout(
+                settings.UPSTREAM_READ_TIMEOUT,
+                connect=settings.UPSTREAM_CONNECT_TIMEOUT,
+            ),
+            follow_redirects=False,
+            trust_env=False,
+        )
+    return shared
+
+
+async def close_client() -> None:
+    shared = _clients.pop(asyncio.get_running_loop(), None)
+    if shared is not None:
+        await shared.aclose()
+
+
+async def send(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    payload: object | None = None,
+    stream: bool = False,
+) -> httpx.Response:
+    """Send one request; transport failures become ``UpstreamError``."""
+    content = orjson.dumps(payload) if payload is not None else None
+    request = client().build_request(method, url, headers=headers, content=content)
+    try:
+        return await client().send(request, stream=stream)
+    except BlockedDestination:
+        raise UpstreamError(
+            502,
+            "The provider's address is not a permitted destination.",
+            code="upstream_blocked",
+        ) from None
+    except httpx.TimeoutException:
+        raise UpstreamError(
+            504, "The provider did not answer in time.", code="upstream_timeout",
+            retryable=True,
+        ) from None
+    except httpx.HTTPError as exc:
+        raise UpstreamError(
+            502,
+            f"The provider could not be reached ({type(exc).__name__}).",
+            code="upstream_unreachable",
+            retryable=True,
+        ) from None
+
+
+async def iter_bytes(response: httpx.Response) -> typing.AsyncIterator[bytes]:
+    """Yield the body as it arrives; a broken or stalled stream is ``UpstreamError``."""
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    except httpx.TimeoutException:
+        raise UpstreamError(
+            504, "The provider stopped sending in time.", code="upstream_timeout",
+            retryable=True,
+        ) from None
+    except httpx.HTTPError as exc:
+        raise UpstreamError(
+            502,
+            f"The provider's stream broke off ({type(exc).__name__}).",
+            code="upstream_stream_broken",
+            retryable=True,
+        ) from None

@@ -1,0 +1,140 @@
+"""Provider credentials: storing, reading and re-keying them."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organization, Project
+from providers import crypto
+from providers.catalogue import provider_spec
+from providers.models import DataKey, ProviderCredential
+from providers.netguard import check_base_url
+
+logger = logging.getLogger(__name__)
+
+
+class CredentialError(ValueError):
+    """The credential cannot be saved as given."""
+
+
+def data_key_for(organization_id: int) -> bytes:
+    """Return the organisation's data key, creating and wrapping one on first use."""
+    row = DataKey.objects.for_organization(organization_id).first()
+    if row is None:
+        key = crypto.new_data_key()
+        key_id, wrapped = crypto.wrap(key, organization_id)
+        row, created = DataKey.objects.get_or_create(
+            organization_id=organization_id,
+            defaults={"master_key_id": key_id, "wrapped_key": wrapped},
+        )
+        if created:
+            return key
+    return crypto.unwrap(row.master_key_id, bytes(row.wrapped_key), organization_id)
+
+
+def credential_plaintext(credential: ProviderCredential) -> str:
+    """Return the decrypted provider key; call only at the moment it is used."""
+    if not credential.ciphertext:
+        return ""
+    key = data_key_for(credential.organization_id)
+    return _decrypt(key, credential)
+
+
+def provider_credential_set(
+    *,
+    organization: Organization,
+    provider: str,
+    secret: str,
+    base_url: str = "",
+    project: Project | None = None,
+) -> ProviderCredential:
+    spec = provider_spec(provider)
+    if spec is None or spec.adapter == "demo":
+        raise CredentialError(f"unknown provider {provider!r}")
+    secret = secret.strip()
+    if spec.needs_key and not secret:
+        raise CredentialError(f"provider {provider!r} needs an API key")
+    if base_url:
+        base_url = check_base_url(base_url)
+    elif not spec.base_url:
+        raise CredentialError(f"provider {provider!r} needs a base URL")
+
+    with transaction.atomic():
+        credential = (
+            ProviderCredential.objects.for_organization(organization)
+            .select_for_update()
+            .filter(provider=provider, project=project)
+            .first()
+        ) or ProviderCredential(
+            organization=organization, project=project, provider=provider
+        )
+        credential.base_url = base_url
+        credential.hint = secret[-4:] if len(secret) >= 12 else ""
+        credential.ciphertext = _encrypt(data_key_for(organization.pk), credential, secret)
+        credential.save()
+    logger.info(
+        "provider credential saved org=%s provider=%s id=%s",
+        organization.pk,
+        provider,
+        credential.pk,
+    )
+    return credential
+
+
+def master_key_rotate() -> int:
+    """Rewrap every data key under the active master key; return how many changed."""
+    active_id, _ = crypto.active_master_key()
+    changed = 0
+    for row in DataKey.objects.exclude(master_key_id=active_id).iterator():
+        with transaction.atomic():
+            row = DataKey.objects.select_for_update().get(pk=row.pk)
+            if row.master_key_id == active_id:
+                continue
+            key = crypto.unwrap(row.master_key_id, bytes(row.wrapped_key), row.organization_id)
+            row.master_key_id, row.wrapped_key = crypto.wrap(key, row.organization_id)
+            row.rotated_at = timezone.now()
+            row.save(update_fields=["master_key_id", "wrapped_key", "rotated_at"])
+            changed += 1
+    return changed
+
+
+def organization_key_rotate(*, organization: Organization) -> int:
+    """Re-encrypt the organisation's credentials under a fresh data key."""
+    with transaction.atomic():
+        row = DataKey.objects.select_for_update().filter(organization=organization).first()
+        old_key = data_key_for(organization.pk)
+        new_key = crypto.new_data_key()
+        credentials = list(
+            ProviderCredential.objects.for_organization(organization).select_for_update()
+        )
+        for credential in credentials:
+            secret = _decrypt(old_key, credential)
+            credential.ciphertext = _encrypt(new_key, credential, secret)
+            credential.save(update_fields=["ciphertext", "updated_at"])
+        key_id, wrapped = crypto.wrap(new_key, organization.pk)
+        row = row or DataKey.objects.get(organization=organization)
+        row.master_key_id, row.wrapped_key = key_id, wrapped
+        row.rotated_at = timezone.now()
+        row.save(update_fields=["master_key_id", "wrapped_key", "rotated_at"])
+    return len(credentials)
+
+
+def _aad(credential: ProviderCredential) -> bytes:
+    return crypto.credential_aad(
+        credential.organization_id, credential.pk, ProviderCredential.PURPOSE
+    )
+
+
+def _encrypt(key: bytes, credential: ProviderCredential, secret: str) -> bytes:
+    if not secret:
+        return b""
+    return crypto.encrypt(key, secret.encode(), _aad(credential))
+
+
+def _decrypt(key: bytes, credential: ProviderCredential) -> str:
+    if not credential.ciphertext:
+        return ""
+    return crypto.decrypt(key, bytes(credential.ciphertext), _aad(credential)).decode()

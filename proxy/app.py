@@ -1,0 +1,233 @@
+"""The OpenAI-compatible endpoints under ``/v1/``, as a plain ASGI application.
+
+The proxy path skips Django's request machinery: it authenticates with one
+store read, resolves the route from a per-worker cache, and streams the
+provider's answer straight through. Usage is recorded after the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import orjson
+from django.utils import timezone
+
+from keys.auth import KeyContext, KeyRejected, authenticate
+from providers.adapters import Adapter, Target, UpstreamError
+from providers.catalogue import ModelSpec
+from proxy.errors import ProxyError
+from proxy.http import Exchange, Receive, Scope, Send
+from proxy.models import UsageRecord
+from proxy.routing import credentials_for, resolve, visible_models
+from proxy.usage import recorder
+from proxy.validation import check_chat, check_embeddings
+
+logger = logging.getLogger(__name__)
+
+STREAM_HEADERS = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+
+
+@dataclass
+class Call:
+    """What one proxied request did, for its usage record."""
+
+    exchange: Exchange
+    endpoint: str
+    started: float = field(default_factory=time.perf_counter)
+    key: KeyContext | None = None
+    model: str = ""
+    provider: str = ""
+    spec: ModelSpec | None = None
+    stream: bool = False
+    status: int = 200
+    error_code: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_ms: int | None = None
+    watcher: asyncio.Task | None = None
+
+    def watch_disconnect(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.watcher = asyncio.create_task(self.exchange.watch_disconnect(task))
+
+    def route(self, model: str, target: Target) -> None:
+        self.model, self.provider, self.spec = model, target.provider, target.spec
+
+    def count(self, usage: dict | None) -> None:
+        if usage:
+            self.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            self.completion_tokens = int(usage.get("completion_tokens") or 0)
+
+    def failed(self, error: ProxyError) -> None:
+        self.status, self.error_code = error.status, error.code or error.type
+
+    def first_token(self) -> None:
+        self.ttft_ms = int((time.perf_counter() - self.started) * 1000)
+
+    def usage_record(self) -> UsageRecord:
+        assert self.key is not None
+        cost = None
+        if self.spec is not None:
+            cost = self.spec.cost(self.prompt_tokens, self.completion_tokens)
+        return UsageRecord(
+            organization_id=self.key.organization_id,
+            project_id=self.key.project_id,
+            api_key_id=self.key.api_key_id,
+            request_id=self.exchange.request_id,
+            endpoint=self.endpoint,
+            model=self.model[:200],
+            provider=self.provider,
+            stream=self.stream,
+            status_code=self.status,
+            error_code=self.error_code[:60],
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost_usd=cost,
+            latency_ms=int((time.perf_counter() - self.started) * 1000),
+            ttft_ms=self.ttft_ms,
+            created_at=timezone.now(),
+        )
+
+
+async def chat_completions(call: Call) -> None:
+    body = await call.exchange.read_json()
+    check_chat(body)
+    call.watch_disconnect()
+    adapter, target = await _route(call, body)
+    if body.get("stream"):
+        call.stream = True
+        await _stream_chat(call, adapter, target, body)
+        return
+    result = await adapter.chat(target, body)
+    call.count(result.get("usage"))
+    await call.exchange.json(200, result)
+
+
+async def embeddings(call: Call) -> None:
+    body = await call.exchange.read_json()
+    check_embeddings(body)
+    call.watch_disconnect()
+    adapter, target = await _route(call, body)
+    result = await adapter.embeddings(target, body)
+    call.count(result.get("usage"))
+    await call.exchange.json(200, result)
+
+
+async def list_models(call: Call) -> None:
+    assert call.key is not None
+    credentials = await credentials_for(call.key.organization_id, call.key.project_id)
+    data = [
+        {"id": model, "object": "model", "created": 0, "owned_by": model.split("/")[0]}
+        for model in visible_models(credentials)
+    ]
+    await call.exchange.json(200, {"object": "list", "data": data})
+
+
+async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
+    assert call.key is not None
+    credentials = await credentials_for(call.key.organization_id, call.key.project_id)
+    adapter, target = resolve(body["model"], credentials)
+    call.route(body["model"], target)
+    return adapter, target
+
+
+async def _stream_chat(call: Call, adapter: Adapter, target: Target, body: dict) -> None:
+    exchange = call.exchange
+    wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    stream = await adapter.chat_stream(target, body)
+    try:
+        chunks = stream.__aiter__()
+        # The first chunk is read before the 200 is sent, so a provider that fails
+        # straight away still gets the caller a plain JSON error.
+        first = await anext(chunks)
+        call.first_token()
+        await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
+        try:
+            await exchange.write(_event(first, wants_usage))
+            async for chunk in chunks:
+                data = _event(chunk, wants_usage)
+                if data:
+                    await exchange.write(data)
+        except UpstreamError as exc:
+            error = ProxyError.from_upstream(exc)
+            call.failed(error)
+            await exchange.end(b"data: " + error.body() + b"\n\n")
+            return
+        await exchange.end(b"data: [DONE]\n\n")
+    finally:
+        call.count(stream.usage)
+        await stream.aclose()
+
+
+def _event(chunk: dict, wants_usage: bool) -> bytes:
+    if not wants_usage:
+        if "usage" in chunk and not chunk.get("choices"):
+            return b""
+        chunk.pop("usage", None)
+    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+Handler = Callable[[Call], Awaitable[None]]
+ROUTES: dict[str, tuple[str, Handler]] = {
+    "/v1/chat/completions": ("POST", chat_completions),
+    "/v1/embeddings": ("POST", embeddings),
+    "/v1/models": ("GET", list_models),
+}
+
+
+async def application(scope: Scope, receive: Receive, send: Send) -> None:
+    exchange = Exchange.open(scope, receive, send)
+    route = ROUTES.get(scope["path"].rstrip("/"))
+    if route is None or route[0] != scope["method"]:
+        await exchange.error(_no_route(scope, route is None))
+        return
+    call = Call(exchange, endpoint=scope["path"].rstrip("/").removeprefix("/v1/"))
+    try:
+        call.key = await authenticate(exchange.bearer, exchange.client_ip)
+        await route[1](call)
+    except asyncio.CancelledError:
+        if not exchange.disconnected:
+            raise
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        call.status, call.error_code = 499, "client_disconnected"
+    except Exception as exc:
+        error = _as_proxy_error(exc)
+        call.failed(error)
+        if not exchange.started:
+            await exchange.error(error)
+        elif not exchange.finished:
+            await exchange.end(b"data: " + error.body() + b"\n\n")
+    finally:
+        if call.watcher is not None:
+            call.watcher.cancel()
+        if call.key is not None:
+            recorder().record(call.usage_record())
+
+
+def _as_proxy_error(exc: Exception) -> ProxyError:
+    if isinstance(exc, ProxyError):
+        return exc
+    if isinstance(exc, UpstreamError):
+        return ProxyError.from_upstream(exc)
+    if isinstance(exc, KeyRejected):
+        headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
+        kind = "rate_limit_error" if exc.status == 429 else "invalid_request_error"
+        code = "too_many_failed_attempts" if exc.status == 429 else "invalid_api_key"
+        return ProxyError(exc.status, exc.message, type=kind, code=code, headers=headers)
+    logger.exception("proxy request failed")
+    return ProxyError(
+        500, "The gateway failed to process the request.", type="server_error"
+    )
+
+
+def _no_route(scope: Scope, unknown: bool) -> ProxyError:
+    if unknown:
+        return ProxyError(404, f"Unknown endpoint {scope['path']}.", code="not_found")
+    return ProxyError(
+        405, f"Method {scope['method']} is not allowed here.", code="method_not_allowed"
+    )

@@ -1,0 +1,30 @@
+"""Worker start-up and shutdown: flush usage, close shared clients."""
+
+from __future__ import annotations
+
+import logging
+
+from gateway_project.store import RedisStore, store
+from providers.http import close_client
+from proxy.usage import close_recorder
+
+logger = logging.getLogger(__name__)
+
+
+async def lifespan(scope, receive, send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def shutdown() -> None:
+    await close_recorder()
+    await close_client()
+    shared = store()
+    if isinstance(shared, RedisStore):
+        await shared.aclose()

@@ -1,0 +1,75 @@
+"""Checks on request bodies, so malformed input gets a 400 naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.errors import bad_request
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "stream": (bool,),
+    "stream_options": (dict,),
+    "n": (int,),
+    "max_tokens": (int,),
+    "max_completion_tokens": (int,),
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "seed": (int,),
+    "stop": (str, list),
+    "tools": (list,),
+    "tool_choice": (str, dict),
+    "parallel_tool_calls": (bool,),
+    "response_format": (dict,),
+    "user": (str,),
+}
+
+
+def check_model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise bad_request("'model' is required and must be a string.", "model")
+    return model
+
+
+def check_chat(body: dict[str, Any]) -> None:
+    check_model(body)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("'messages' must be a non-empty array.", "messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise bad_request(
+                f"messages[{index}] must be an object with a string 'role'.",
+                f"messages[{index}]",
+            )
+    _check_types(body)
+    for name in ("n", "max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or value < 1):
+            raise bad_request(f"'{name}' must be a positive integer.", name)
+
+
+def check_embeddings(body: dict[str, Any]) -> None:
+    check_model(body)
+    value = body.get("input")
+    if isinstance(value, str) and value:
+        return
+    if isinstance(value, list) and value:
+        return
+    raise bad_request("'input' must be a non-empty string or array.", "input")
+
+
+def _check_types(body: dict[str, Any]) -> None:
+    for name, types in _TYPES.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        wrong_bool = isinstance(value, bool) and bool not in types
+        if wrong_bool or not isinstance(value, types):
+            expected = " or ".join(_type_name(kind) for kind in types)
+            raise bad_request(f"'{name}' must be {expected}.", name)
+
+
+def _type_name(kind: type) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    return names.get(kind, "an array" if kind is list else "an object")
