@@ -75,3 +75,6 @@ class Membership(models.Model):
                 fields=["organization", "user"], name="membership_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} is {self.role} of {self.organization_id}"

@@ -7,14 +7,20 @@ from django.db import transaction
 from accounts.models import Organization, Project
 
 
-def organization_create(*, slug: str, name: str = "", plan: str = "free") -> Organization:
+def organization_create(
+    *, slug: str, name: str = "", plan: str = "free"
+) -> Organization:
     with transaction.atomic():
-        organization = Organization.objects.create(slug=slug, name=name or slug, plan=plan)
+        organization = Organization.objects.create(
+            slug=slug, name=name or slug, plan=plan
+        )
     return organization
 
 
 def project_create(*, organization: Organization, slug: str, name: str = "") -> Project:
-    return Project.objects.create(organization=organization, slug=slug, name=name or slug)
+    return Project.objects.create(
+        organization=organization, slug=slug, name=name or slug
+    )
 
 
 def organization_by_slug(slug: str) -> Organization:

@@ -15,8 +15,8 @@ try:
 except ConfigError as exc:
     sys.exit(f"warden: configuration error: {exc}")
 
-from proxy.lifespan import lifespan  # noqa: E402  (needs Django set up first)
 from proxy.app import application as proxy_application  # noqa: E402
+from proxy.lifespan import lifespan  # noqa: E402  (needs Django set up first)
 
 
 async def application(scope, receive, send):

@@ -15,9 +15,10 @@ import threading
 import time
 from collections import OrderedDict
 
+from django.conf import settings
+
 import redis
 import redis.asyncio as aredis
-from django.conf import settings
 
 
 class LocalStore:

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+
+from asgiref.sync import sync_to_async
 
 from gateway_project.store import store
 from keys import tokens

@@ -11,8 +11,9 @@ import hashlib
 import hmac
 from functools import cache
 
-import orjson
 from django.conf import settings
+
+import orjson
 
 from gateway_project.store import store
 
@@ -21,7 +22,9 @@ REVOKED = b"revoked"
 
 @cache
 def _mac_key() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), b"warden:key-cache", "sha256").digest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), b"warden:key-cache", "sha256"
+    ).digest()
 
 
 def key_mac(full_key: str) -> str:

@@ -16,7 +16,9 @@ class ApiKey(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_keys"
     )
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=200)
     environment = models.CharField(
         max_length=8, choices=Environment.choices, default=Environment.LIVE

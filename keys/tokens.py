@@ -20,8 +20,8 @@ PUBLIC_ID_LENGTH = 16
 SECRET_LENGTH = 40
 CHECKSUM_LENGTH = 6
 KEY_PATTERN = re.compile(
-    r"wdn_(live|test)_([0-9a-z]{%d})_([0-9A-Za-z]{%d})"
-    % (PUBLIC_ID_LENGTH, SECRET_LENGTH + CHECKSUM_LENGTH)
+    rf"wdn_(live|test)_([0-9a-z]{{{PUBLIC_ID_LENGTH}}})_"
+    rf"([0-9A-Za-z]{{{SECRET_LENGTH + CHECKSUM_LENGTH}}})"
 )
 
 

@@ -54,7 +54,8 @@ class Catalogue:
 def catalogue() -> Catalogue:
     data = json.loads((Path(__file__).parent / "catalogue.json").read_text())
     providers = {
-        name: ProviderSpec(name=name, **spec) for name, spec in data["providers"].items()
+        name: ProviderSpec(name=name, **spec)
+        for name, spec in data["providers"].items()
     }
     models: dict[str, ModelSpec] = {}
     bare_names: dict[str, str] = {}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -37,7 +38,9 @@ def decrypt(key: bytes, blob: bytes, associated_data: bytes) -> bytes:
     if len(blob) < NONCE_BYTES + 16:
         raise CryptoError("ciphertext is truncated")
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
+        return AESGCM(key).decrypt(
+            blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data
+        )
     except InvalidTag:
         raise CryptoError("ciphertext failed authentication") from None
 

@@ -13,10 +13,11 @@ import asyncio
 import socket
 import typing
 
+from django.conf import settings
+
 import httpcore
 import httpx
 import orjson
-from django.conf import settings
 
 from providers.adapters.base import UpstreamError
 from providers.netguard import BlockedDestination, check_address
@@ -133,7 +134,9 @@ async def send(
         ) from None
     except httpx.TimeoutException:
         raise UpstreamError(
-            504, "The provider did not answer in time.", code="upstream_timeout",
+            504,
+            "The provider did not answer in time.",
+            code="upstream_timeout",
             retryable=True,
         ) from None
     except httpx.HTTPError as exc:
@@ -152,7 +155,9 @@ async def iter_bytes(response: httpx.Response) -> typing.AsyncIterator[bytes]:
             yield chunk
     except httpx.TimeoutException:
         raise UpstreamError(
-            504, "The provider stopped sending in time.", code="upstream_timeout",
+            504,
+            "The provider stopped sending in time.",
+            code="upstream_timeout",
             retryable=True,
         ) from None
     except httpx.HTTPError as exc:

@@ -73,7 +73,9 @@ def provider_credential_set(
         )
         credential.base_url = base_url
         credential.hint = secret[-4:] if len(secret) >= 12 else ""
-        credential.ciphertext = _encrypt(data_key_for(organization.pk), credential, secret)
+        credential.ciphertext = _encrypt(
+            data_key_for(organization.pk), credential, secret
+        )
         credential.save()
     logger.info(
         "provider credential saved org=%s provider=%s id=%s",
@@ -93,7 +95,9 @@ def master_key_rotate() -> int:
             row = DataKey.objects.select_for_update().get(pk=row.pk)
             if row.master_key_id == active_id:
                 continue
-            key = crypto.unwrap(row.master_key_id, bytes(row.wrapped_key), row.organization_id)
+            key = crypto.unwrap(
+                row.master_key_id, bytes(row.wrapped_key), row.organization_id
+            )
             row.master_key_id, row.wrapped_key = crypto.wrap(key, row.organization_id)
             row.rotated_at = timezone.now()
             row.save(update_fields=["master_key_id", "wrapped_key", "rotated_at"])
@@ -104,11 +108,17 @@ def master_key_rotate() -> int:
 def organization_key_rotate(*, organization: Organization) -> int:
     """Re-encrypt the organisation's credentials under a fresh data key."""
     with transaction.atomic():
-        row = DataKey.objects.select_for_update().filter(organization=organization).first()
+        row = (
+            DataKey.objects.select_for_update()
+            .filter(organization=organization)
+            .first()
+        )
         old_key = data_key_for(organization.pk)
         new_key = crypto.new_data_key()
         credentials = list(
-            ProviderCredential.objects.for_organization(organization).select_for_update()
+            ProviderCredential.objects.for_organization(
+                organization
+            ).select_for_update()
         )
         for credential in credentials:
             secret = _decrypt(old_key, credential)

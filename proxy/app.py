@@ -13,8 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import orjson
 from django.utils import timezone
+
+import orjson
 
 from keys.auth import KeyContext, KeyRejected, authenticate
 from providers.adapters import Adapter, Target, UpstreamError
@@ -136,7 +137,9 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     return adapter, target
 
 
-async def _stream_chat(call: Call, adapter: Adapter, target: Target, body: dict) -> None:
+async def _stream_chat(
+    call: Call, adapter: Adapter, target: Target, body: dict
+) -> None:
     exchange = call.exchange
     wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     stream = await adapter.chat_stream(target, body)
@@ -218,8 +221,10 @@ def _as_proxy_error(exc: Exception) -> ProxyError:
         headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
         kind = "rate_limit_error" if exc.status == 429 else "invalid_request_error"
         code = "too_many_failed_attempts" if exc.status == 429 else "invalid_api_key"
-        return ProxyError(exc.status, exc.message, type=kind, code=code, headers=headers)
-    logger.exception("proxy request failed")
+        return ProxyError(
+            exc.status, exc.message, type=kind, code=code, headers=headers
+        )
+    logger.error("proxy request failed", exc_info=exc)
     return ProxyError(
         500, "The gateway failed to process the request.", type="server_error"
     )

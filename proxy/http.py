@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from django.conf import settings
+
+import orjson
 
 from proxy.errors import ProxyError, bad_request
 
@@ -97,7 +98,9 @@ class Exchange:
             *extra,
         ]
         self.started = True
-        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        await self.send(
+            {"type": "http.response.start", "status": status, "headers": headers}
+        )
 
     async def write(self, data: bytes) -> None:
         await self.send({"type": "http.response.body", "body": data, "more_body": True})

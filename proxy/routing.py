@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
+
+from asgiref.sync import sync_to_async
 
 from providers import crypto
 from providers.adapters import ADAPTERS, Adapter, Target

@@ -12,9 +12,10 @@ import asyncio
 import logging
 from collections import defaultdict
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, transaction
+
+from asgiref.sync import sync_to_async
 
 from keys.models import ApiKey
 from proxy.models import UsageRecord
@@ -53,7 +54,9 @@ class UsageRecorder:
             failed = await sync_to_async(write_each)(batch)
             if len(failed) < len(batch):
                 for record in failed:
-                    logger.error("usage record dropped request_id=%s", record.request_id)
+                    logger.error(
+                        "usage record dropped request_id=%s", record.request_id
+                    )
                 return
             logger.error("usage write failed; %d records kept for retry", len(batch))
             self._pending[:0] = batch

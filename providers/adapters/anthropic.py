@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from django.conf import settings
+
 import httpx
 import orjson
-from django.conf import settings
 
 from providers import http
 from providers.adapters.base import (
@@ -39,7 +40,9 @@ def headers_for(target: Target) -> dict[str, str]:
     }
 
 
-def error_from_response(status: int, content: bytes, headers: httpx.Headers) -> UpstreamError:
+def error_from_response(
+    status: int, content: bytes, headers: httpx.Headers
+) -> UpstreamError:
     try:
         body = orjson.loads(content)
     except orjson.JSONDecodeError:
@@ -99,10 +102,14 @@ class AnthropicStream(ChatStream):
         async for raw in http.iter_bytes(self._response):
             for event in decoder.feed(raw):
                 try:
-                    chunks = self._translator.feed(event.event, parse_json(event.data.encode()))
+                    chunks = self._translator.feed(
+                        event.event, parse_json(event.data.encode())
+                    )
                 except StreamError as exc:
                     raise UpstreamError(
-                        502, f"The provider failed: {exc.message}", code="upstream_error"
+                        502,
+                        f"The provider failed: {exc.message}",
+                        code="upstream_error",
                     ) from None
                 self.usage = self._translator.usage
                 for chunk in chunks:
@@ -124,7 +131,10 @@ class AnthropicAdapter(Adapter):
     async def chat(self, target: Target, body: dict) -> dict:
         payload = _request(target, dict(body, stream=False))
         response = await http.send(
-            "POST", target.base_url + "/messages", headers=headers_for(target), payload=payload
+            "POST",
+            target.base_url + "/messages",
+            headers=headers_for(target),
+            payload=payload,
         )
         if response.status_code != 200:
             raise error_from_response(

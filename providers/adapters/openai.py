@@ -29,7 +29,9 @@ def headers_for(target: Target) -> dict[str, str]:
     return headers
 
 
-def error_from_response(status: int, content: bytes, headers: httpx.Headers) -> UpstreamError:
+def error_from_response(
+    status: int, content: bytes, headers: httpx.Headers
+) -> UpstreamError:
     """Map a provider's error answer to what the gateway's caller should see."""
     try:
         detail = orjson.loads(content).get("error") or {}
@@ -55,7 +57,10 @@ def error_from_response(status: int, content: bytes, headers: httpx.Headers) -> 
         )
     if status >= 500 or status < 400:
         return UpstreamError(
-            502, f"The provider failed: {message}", code="upstream_error", retryable=True
+            502,
+            f"The provider failed: {message}",
+            code="upstream_error",
+            retryable=True,
         )
     return UpstreamError(
         status,

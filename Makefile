@@ -1,0 +1,43 @@
+# Two commands matter: `make run` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint migrate bench clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Warden needs Python 3.11 or newer"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input -v 0
+
+run: migrate
+	$(PY) manage.py collectstatic --no-input -v 0
+	@PORT=$(PORT) $(PY) manage.py seed_demo
+	$(VENV)/bin/gunicorn gateway_project.asgi:application \
+		--worker-class uvicorn_worker.UvicornWorker --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed-dev
+	@bash scripts/test.sh $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,29 @@
+"""Settings for the test suite: fixed test secrets, fast bcrypt, private upstreams.
+
+``make test`` points ``DATABASE_URL`` and ``REDIS_URL`` at the real PostgreSQL
+and Redis; without them the suite runs on SQLite and local memory.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("AUTH_SECRET", "test-only-auth-secret-" + "x" * 40)
+os.environ.setdefault(
+    "MASTER_KEYS", "test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+)
+os.environ.setdefault(
+    "WARDEN_DATA_DIR", os.path.join(tempfile.gettempdir(), "warden-test")
+)
+os.environ.setdefault("UPSTREAM_ALLOW_PRIVATE_NETWORKS", "true")
+os.environ.setdefault("USAGE_FLUSH_SECONDS", "0.05")
+os.environ.setdefault("BCRYPT_ROUNDS", "4")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"warden-test-{os.getpid()}")
+
+from gateway_project.settings import *  # noqa: E402,F403
+from gateway_project.settings import DATA_DIR, DATABASES  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so a gateway server process started by a test can
+    # open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

@@ -1,0 +1,132 @@
+"""Shared fixtures: a fake provider, a real gateway server process, tenants."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+import httpx
+import pytest
+
+from tests.fake_upstream import FakeUpstream
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def services_available() -> bool:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return "postgresql" in engine and bool(settings.REDIS_URL)
+
+
+def pytest_collection_modifyitems(config, items):
+    if services_available():
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(
+            "REQUIRE_SERVICES=1 but DATABASE_URL/REDIS_URL do not point at "
+            "PostgreSQL and Redis"
+        )
+    skip = pytest.mark.skip(reason="needs PostgreSQL and Redis (see make test)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def fake_upstream():
+    with FakeUpstream() as upstream:
+        yield upstream
+
+
+@dataclass
+class Gateway:
+    base_url: str
+    log_path: Path
+    process: subprocess.Popen
+
+    @property
+    def v1(self) -> str:
+        return self.base_url + "/v1"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{auth}{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def gateway(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real gateway server process on the test database."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("gateway") / "gateway.log"
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="gateway_project.test_settings",
+        DATABASE_URL=_database_url(),
+        CACHE_KEY_PREFIX=settings.CACHES["default"].get("KEY_PREFIX", ""),
+        UPSTREAM_READ_TIMEOUT="2",
+        LOG_LEVEL="DEBUG",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway_project.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "debug",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = Gateway(f"http://127.0.0.1:{port}", log_path, process)
+    try:
+        _wait_until_ready(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_ready(server: Gateway) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError("gateway exited:\n" + server.log_text())
+        try:
+            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gateway did not start:\n" + server.log_text())

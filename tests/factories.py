@@ -1,0 +1,46 @@
+"""Builders for the rows tests need: organisation, project, key, credential."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from accounts.models import Organization, Project
+from accounts.services import organization_create, project_create
+from keys.models import ApiKey
+from keys.services import api_key_create
+from providers.models import ProviderCredential
+from providers.services import provider_credential_set
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class Tenant:
+    organization: Organization
+    project: Project
+    api_key: ApiKey
+    key: str
+
+
+def make_tenant(
+    *,
+    upstream_url: str | None = None,
+    provider: str = "openai",
+    provider_key: str = "sk-test-provider-key-0000",
+) -> Tenant:
+    number = next(_counter)
+    organization = organization_create(slug=f"org-{number}")
+    project = project_create(organization=organization, slug="default")
+    api_key, key = api_key_create(project=project, name=f"key {number}")
+    if upstream_url is not None:
+        add_credential(organization, provider, upstream_url, provider_key)
+    return Tenant(organization, project, api_key, key)
+
+
+def add_credential(
+    organization: Organization, provider: str, base_url: str, secret: str
+) -> ProviderCredential:
+    return provider_credential_set(
+        organization=organization, provider=provider, secret=secret, base_url=base_url
+    )
