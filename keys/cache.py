@@ -15,9 +15,20 @@ from django.conf import settings
 
 import orjson
 
-from gateway_project.store import store
+from gateway_project.store import RedisStore, store
 
 REVOKED = b"revoked"
+
+# Without Redis each process has its own memory, so a key revoked from another
+# process (a management command, another worker) is only noticed when the
+# local entry expires: keep it short there.
+LOCAL_CACHE_SECONDS = 5
+
+
+def _ttl() -> float:
+    if isinstance(store(), RedisStore):
+        return settings.KEY_CACHE_SECONDS
+    return min(settings.KEY_CACHE_SECONDS, LOCAL_CACHE_SECONDS)
 
 
 @cache
@@ -43,13 +54,11 @@ async def cached_entry(public_id: str) -> dict | bytes | None:
 
 
 async def remember_key(public_id: str, entry: dict) -> None:
-    await store().aset(
-        cache_key(public_id), orjson.dumps(entry), settings.KEY_CACHE_SECONDS, nx=True
-    )
+    await store().aset(cache_key(public_id), orjson.dumps(entry), _ttl(), nx=True)
 
 
 def forget_key(public_id: str, *, revoked: bool = False) -> None:
     if revoked:
-        store().set(cache_key(public_id), REVOKED, settings.KEY_CACHE_SECONDS)
+        store().set(cache_key(public_id), REVOKED, _ttl())
     else:
         store().delete(cache_key(public_id))

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from proxy.models import UsageRecord
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "organization",
+        "model",
+        "status_code",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_usd",
+        "latency_ms",
+    ]
+    list_select_related = ["organization"]
+    list_filter = ["status_code", "provider"]
+    search_fields = ["request_id", "model"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
