@@ -90,6 +90,8 @@ else:
     }
 
 REDIS_URL = env.string("REDIS_URL")
+REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
+REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -169,4 +171,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    # One line per upstream request is noise at INFO; errors still show.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -84,7 +84,14 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
-            client = self._async[loop] = aredis.Redis.from_url(self._url)
+            # A blocking pool makes a burst wait for a free connection instead of
+            # failing with "Too many connections".
+            pool = aredis.BlockingConnectionPool.from_url(
+                self._url,
+                max_connections=settings.REDIS_MAX_CONNECTIONS,
+                timeout=settings.REDIS_POOL_TIMEOUT,
+            )
+            client = self._async[loop] = aredis.Redis(connection_pool=pool)
         return client
 
     def get(self, key: str) -> bytes | None:

@@ -64,7 +64,7 @@ async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
         raise KeyRejected("Incorrect API key provided.")
 
     await _check_throttle(parsed.public_id, client_ip)
-    entry = await _verify_slowly(parsed)
+    entry = await _verify_once(parsed)
     if entry is None:
         await _failed(parsed.public_id, client_ip)
         raise KeyRejected("Incorrect API key provided.")
@@ -83,6 +83,24 @@ def _context(entry: dict) -> KeyContext:
         project_id=entry["project"],
         limits=entry.get("limits") or {},
     )
+
+
+_in_flight: dict[str, asyncio.Task] = {}
+
+
+async def _verify_once(parsed: tokens.ParsedKey) -> dict | None:
+    """Share one bcrypt check among concurrent requests bearing the same key.
+
+    The check runs in its own task, so a caller that disconnects does not
+    cancel it for the others.
+    """
+    flight_key = key_mac(parsed.full)
+    task = _in_flight.get(flight_key)
+    if task is None:
+        task = asyncio.create_task(_verify_slowly(parsed))
+        _in_flight[flight_key] = task
+        task.add_done_callback(lambda _: _in_flight.pop(flight_key, None))
+    return await asyncio.shield(task)
 
 
 async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
