@@ -18,6 +18,8 @@ os.environ.setdefault(
 os.environ.setdefault("UPSTREAM_ALLOW_PRIVATE_NETWORKS", "true")
 os.environ.setdefault("USAGE_FLUSH_SECONDS", "0.05")
 os.environ.setdefault("BCRYPT_ROUNDS", "4")
+# Every test client is 127.0.0.1; the throttle's own tests lower this again.
+os.environ.setdefault("KEY_FAILURE_LIMIT", "10000")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"warden-test-{os.getpid()}")
 
 from gateway_project.settings import *  # noqa: E402,F403

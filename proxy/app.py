@@ -129,6 +129,26 @@ async def list_models(call: Call) -> None:
     await call.exchange.json(200, {"object": "list", "data": data})
 
 
+async def retrieve_model(call: Call) -> None:
+    assert call.key is not None
+    name = call.exchange.scope["path"].rstrip("/").removeprefix("/v1/models/")
+    credentials = await credentials_for(call.key.organization_id, call.key.project_id)
+    if name not in visible_models(credentials):
+        raise ProxyError(
+            404, f"The model '{name}' does not exist.", code="model_not_found"
+        )
+    owner = name.split("/")[0]
+    await call.exchange.json(
+        200, {"id": name, "object": "model", "created": 0, "owned_by": owner}
+    )
+
+
+def _pattern_route(path: str) -> tuple[str, Handler] | None:
+    if path.startswith("/v1/models/") and len(path) > len("/v1/models/"):
+        return ("GET", retrieve_model)
+    return None
+
+
 async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     assert call.key is not None
     credentials = await credentials_for(call.key.organization_id, call.key.project_id)
@@ -185,11 +205,13 @@ ROUTES: dict[str, tuple[str, Handler]] = {
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
-    route = ROUTES.get(scope["path"].rstrip("/"))
+    path = scope["path"].rstrip("/")
+    route = ROUTES.get(path) or _pattern_route(path)
     if route is None or route[0] != scope["method"]:
-        await exchange.error(_no_route(scope, route is None))
+        await exchange.error(_no_route(scope, route[0] if route else None))
         return
-    call = Call(exchange, endpoint=scope["path"].rstrip("/").removeprefix("/v1/"))
+    endpoint = path.removeprefix("/v1/") if path in ROUTES else "models/{id}"
+    call = Call(exchange, endpoint=endpoint)
     try:
         call.key = await authenticate(exchange.bearer, exchange.client_ip)
         await route[1](call)
@@ -230,9 +252,12 @@ def _as_proxy_error(exc: Exception) -> ProxyError:
     )
 
 
-def _no_route(scope: Scope, unknown: bool) -> ProxyError:
-    if unknown:
+def _no_route(scope: Scope, allowed: str | None) -> ProxyError:
+    if allowed is None:
         return ProxyError(404, f"Unknown endpoint {scope['path']}.", code="not_found")
     return ProxyError(
-        405, f"Method {scope['method']} is not allowed here.", code="method_not_allowed"
+        405,
+        f"Method {scope['method']} is not allowed here.",
+        code="method_not_allowed",
+        headers={"allow": allowed},
     )

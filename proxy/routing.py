@@ -94,7 +94,13 @@ def resolve(name: str, credentials: OrgCredentials) -> tuple[Adapter, Target]:
     spec = provider_spec(provider)
     assert spec is not None
     if spec.adapter == "demo":
-        target = Target(provider=provider, model=model, base_url="", api_key="")
+        target = Target(
+            provider=provider,
+            model=model,
+            base_url="",
+            api_key="",
+            spec=model_spec(provider, model),
+        )
         return ADAPTERS["demo"], target
     stored = credentials.by_provider.get(provider)
     if stored is None:

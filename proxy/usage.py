@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 
 from asgiref.sync import sync_to_async
 
@@ -49,16 +49,16 @@ class UsageRecorder:
             return
         try:
             await sync_to_async(write_batch)(batch)
-        except Exception:
-            logger.exception("usage batch write failed; writing records one by one")
-            failed = await sync_to_async(write_each)(batch)
-            if len(failed) < len(batch):
-                for record in failed:
-                    logger.error(
-                        "usage record dropped request_id=%s", record.request_id
-                    )
-                return
-            logger.error("usage write failed; %d records kept for retry", len(batch))
+        except IntegrityError:
+            # A record whose organisation or key was deleted meanwhile can never
+            # be written; write the others one by one and drop only those.
+            logger.warning("usage batch refused; writing records one by one")
+            for record in await sync_to_async(write_each)(batch):
+                logger.error("usage record dropped request_id=%s", record.request_id)
+        except DatabaseError:
+            logger.exception(
+                "usage write failed; %d records kept for retry", len(batch)
+            )
             self._pending[:0] = batch
             await asyncio.sleep(1.0)
 
@@ -90,7 +90,7 @@ def write_each(batch: list[UsageRecord]) -> list[UsageRecord]:
     for record in batch:
         try:
             write_batch([record])
-        except Exception:
+        except IntegrityError:
             failed.append(record)
     return failed
 

@@ -37,16 +37,46 @@ def check_chat(body: dict[str, Any]) -> None:
     if not isinstance(messages, list) or not messages:
         raise bad_request("'messages' must be a non-empty array.", "messages")
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise bad_request(
-                f"messages[{index}] must be an object with a string 'role'.",
-                f"messages[{index}]",
-            )
+        _check_message(message, f"messages[{index}]")
     _check_types(body)
+    _check_objects(body.get("tools"), "tools")
     for name in ("n", "max_tokens", "max_completion_tokens"):
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or value < 1):
             raise bad_request(f"'{name}' must be a positive integer.", name)
+
+
+def _check_message(message: Any, param: str) -> None:
+    if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+        raise bad_request(f"{param} must be an object with a string 'role'.", param)
+    content = message.get("content")
+    if isinstance(content, list):
+        _check_objects(content, f"{param}.content")
+        for index, part in enumerate(content):
+            if not isinstance(part.get("type"), str):
+                raise bad_request(
+                    "Each content part must have a string 'type'.",
+                    f"{param}.content[{index}]",
+                )
+    elif content is not None and not isinstance(content, str):
+        raise bad_request(
+            "'content' must be a string, an array of parts or null.",
+            f"{param}.content",
+        )
+    _check_objects(message.get("tool_calls"), f"{param}.tool_calls")
+
+
+def _check_objects(value: Any, param: str) -> None:
+    """Check that ``value`` is absent or an array of objects."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise bad_request(f"'{param}' must be an array.", param)
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise bad_request(
+                f"{param}[{index}] must be an object.", f"{param}[{index}]"
+            )
 
 
 def check_embeddings(body: dict[str, Any]) -> None:

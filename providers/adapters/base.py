@@ -81,7 +81,10 @@ def parse_json(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise UpstreamError(
-            502, "The provider returned a response that is not JSON.", retryable=True
+            502,
+            "The provider returned a response that is not JSON.",
+            code="upstream_invalid_response",
+            retryable=True,
         ) from None
 
 
