@@ -13,6 +13,7 @@ import binascii
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from gateway_project.env import ConfigError, raw
@@ -23,17 +24,28 @@ MASTER_KEY_BYTES = 32
 def development_secrets(folder: Path) -> dict[str, str]:
     """Return the remembered development secrets, creating them on first use."""
     path = folder / "dev-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    if not path.exists():
+        _create_development_secrets(folder, path)
+    return json.loads(path.read_text())
+
+
+def _create_development_secrets(folder: Path, path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     values = {
         "AUTH_SECRET": secrets.token_urlsafe(50),
         "MASTER_KEYS": "dev1:" + base64.b64encode(os.urandom(32)).decode(),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle)
-    return values
+    # Written whole to a private temporary file, then linked into place: two
+    # processes starting together agree on one file and never read half of it.
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".dev-secrets-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(values, handle)
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
 
 
 def required_secret(name: str, *, debug: bool, folder: Path) -> str:

@@ -16,7 +16,7 @@ os.environ.setdefault(
     "WARDEN_DATA_DIR", os.path.join(tempfile.gettempdir(), "warden-test")
 )
 os.environ.setdefault("UPSTREAM_ALLOW_PRIVATE_NETWORKS", "true")
-os.environ.setdefault("USAGE_FLUSH_SECONDS", "0.05")
+os.environ.setdefault("USAGE_FLUSH_SECONDS", "0.02")
 os.environ.setdefault("BCRYPT_ROUNDS", "4")
 # Every test client is 127.0.0.1; the throttle's own tests lower this again.
 os.environ.setdefault("KEY_FAILURE_LIMIT", "10000")

@@ -19,11 +19,25 @@ class BlockedDestination(Exception):
     """The URL or address is not a permitted upstream destination."""
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip)) and (
+            ip.is_global and not ip.is_multicast
+        )
     return ip.is_global and not ip.is_multicast
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Return the IPv4 addresses an IPv6 address carries (mapped, 6to4, ...)."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [v4 for v4 in found if v4 is not None]
 
 
 def check_address(address: str) -> None:
@@ -35,7 +49,11 @@ def check_address(address: str) -> None:
 
 def check_base_url(url: str) -> str:
     """Return the normalised URL if it may be used as a provider base URL."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise BlockedDestination("base URL is malformed") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedDestination("base URL must be an http or https URL with a host")
     if parts.username or parts.password:
@@ -44,7 +62,7 @@ def check_base_url(url: str) -> str:
         raise BlockedDestination("base URL must not have a query or fragment")
     if parts.scheme == "http" and not settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
         raise BlockedDestination("plain http is only allowed for private networks")
-    for address in resolve(parts.hostname, parts.port or 443):
+    for address in resolve(parts.hostname, port or 443):
         check_address(address)
     return url.strip().rstrip("/")
 

@@ -58,13 +58,18 @@ def forget_routes() -> None:
 
 def _load(organization_id: int, project_id: int) -> OrgCredentials:
     close_old_connections()
+    # One statement reads the credentials and the wrapped data key together, so
+    # a concurrent rotate_org_key cannot pair old ciphertexts with a new key.
     rows = (
         ProviderCredential.objects.for_organization(organization_id)
         .filter(Q(project_id=project_id) | Q(project__isnull=True))
+        .select_related("organization__data_key")
         .order_by("project_id")  # NULLs sort after the project's own rows
     )
     by_provider: dict[str, StoredCredential] = {}
+    data_key: DataKey | None = None
     for row in rows:
+        data_key = getattr(row.organization, "data_key", None)
         if row.provider in by_provider and row.project_id is None:
             continue
         by_provider[row.provider] = StoredCredential(
@@ -74,7 +79,6 @@ def _load(organization_id: int, project_id: int) -> OrgCredentials:
             base_url=row.base_url,
             ciphertext=bytes(row.ciphertext),
         )
-    data_key = DataKey.objects.for_organization(organization_id).first()
     return OrgCredentials(
         by_provider=by_provider,
         master_key_id=data_key.master_key_id if data_key else "",

@@ -130,3 +130,24 @@ def _wait_until_ready(server: Gateway) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError("gateway did not start:\n" + server.log_text())
+
+
+@pytest.fixture(autouse=True)
+def _settle_gateway_usage(request):
+    """Let the gateway write the usage records a test caused before teardown.
+
+    The transactional teardown truncates every table; a usage write landing at
+    the same moment can deadlock with it and fail the test.
+    """
+    yield
+    if "gateway" not in request.fixturenames:
+        return
+    from proxy.models import UsageRecord
+
+    last, stable = -1, 0
+    deadline = time.monotonic() + 5
+    while stable < 2 and time.monotonic() < deadline:
+        count = UsageRecord.objects.count()
+        stable = stable + 1 if count == last else 0
+        last = count
+        time.sleep(0.03)

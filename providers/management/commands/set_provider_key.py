@@ -1,3 +1,4 @@
+import getpass
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -29,8 +30,9 @@ class Command(BaseCommand):
         except (Organization.DoesNotExist, Project.DoesNotExist):
             raise CommandError("no such organisation or project") from None
         if sys.stdin.isatty():
-            self.stderr.write("Paste the provider key, then press Enter:")
-        secret = sys.stdin.readline().strip()
+            secret = getpass.getpass("Provider key (not shown): ").strip()
+        else:
+            secret = sys.stdin.readline().strip()
         try:
             credential = provider_credential_set(
                 organization=organization,
