@@ -20,10 +20,6 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
-    store_request_text = models.BooleanField(
-        default=False,
-        help_text="Keep prompt and completion text in request logs (encrypted).",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -117,6 +117,7 @@ def test_key_with_an_unknown_key_id_is_401(gateway):
     )
 
 
+@pytest.mark.services  # revocation reaches the gateway process through Redis
 def test_revoked_key_is_401_even_after_it_was_cached(gateway, tenant):
     body = {"model": "demo/echo", "messages": HELLO}
     assert chat(gateway, tenant.key, body).status_code == 200

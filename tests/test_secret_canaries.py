@@ -29,7 +29,9 @@ from providers.services import credential_plaintext
 from proxy.models import UsageRecord
 from tests.factories import add_credential, make_tenant
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Services: the revoked-key step needs Redis to reach the gateway process, and
+# the Redis keys are searched for canaries too.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
 CHAT = [{"role": "user", "content": "hello canary"}]
 OPENAI_MODELS = [

@@ -24,7 +24,6 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200)),
                 ('slug', models.SlugField(max_length=60, unique=True)),
                 ('plan', models.CharField(choices=[('free', 'Free'), ('pro', 'Pro'), ('enterprise', 'Enterprise')], default='free', max_length=20)),
-                ('store_request_text', models.BooleanField(default=False, help_text='Keep prompt and completion text in request logs (encrypted).')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
         ),

@@ -302,7 +302,8 @@ def test_set_provider_key_reads_stdin_and_prints_only_the_hint(monkeypatch):
     credential = ProviderCredential.objects.get(organization=organization)
     assert credential_plaintext(credential) == secret
 
-    rows = raw_rows(ProviderCredential._meta.db_table, id=credential.pk)
+    row_id = ProviderCredential._meta.pk.get_db_prep_value(credential.pk, connection)
+    rows = raw_rows(ProviderCredential._meta.db_table, id=row_id)
     assert len(rows) == 1
     assert not any(contains(value, secret) for value in rows[0])
     assert not any(contains(value, secret[:-4]) for value in rows[0])
