@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 import httpx
+import openai
 import pytest
 
+from tests.factories import make_tenant
 from tests.fake_upstream import FakeUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "services" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def tenant(fake_upstream):
+    """An organisation whose ``openai`` credential points at the fake provider."""
+    return make_tenant(upstream_url=fake_upstream.base_url + "/v1")
+
+
+@pytest.fixture
+def client(gateway, tenant):
+    """The official openai SDK, pointed at the gateway with the tenant's key."""
+    return openai.OpenAI(base_url=gateway.v1, api_key=tenant.key, max_retries=0)
 
 
 @pytest.fixture(scope="session")

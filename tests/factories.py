@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+import uuid
 from dataclasses import dataclass
 
 from accounts.models import Organization, Project
@@ -11,6 +13,7 @@ from keys.models import ApiKey
 from keys.services import api_key_create
 from providers.models import ProviderCredential
 from providers.services import provider_credential_set
+from proxy.models import UsageRecord
 
 _counter = itertools.count(1)
 
@@ -44,3 +47,18 @@ def add_credential(
     return provider_credential_set(
         organization=organization, provider=provider, secret=secret, base_url=base_url
     )
+
+
+def new_request_id() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+def wait_for_usage(**filters) -> UsageRecord:
+    """Return the usage record matching ``filters`` once the gateway wrote it."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        record = UsageRecord.objects.filter(**filters).first()
+        if record is not None:
+            return record
+        time.sleep(0.05)
+    raise AssertionError(f"no usage record for {filters}")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from decimal import Decimal
 
 import httpx
 import openai
 import pytest
 
-from proxy.models import UsageRecord
-from tests.factories import make_tenant
+from tests.factories import make_tenant, new_request_id, wait_for_usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,20 +37,6 @@ MESSAGES = [
 COST_6_IN_4_OUT = Decimal("0.0000260000")
 
 
-def new_request_id() -> str:
-    return f"test-{uuid.uuid4().hex}"
-
-
-def wait_for_usage(**filters) -> UsageRecord:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        record = UsageRecord.objects.filter(**filters).first()
-        if record is not None:
-            return record
-        time.sleep(0.05)
-    raise AssertionError(f"no usage record for {filters}")
-
-
 @pytest.fixture
 def tenant(fake_upstream):
     return make_tenant(
@@ -61,11 +44,6 @@ def tenant(fake_upstream):
         provider="anthropic",
         provider_key=PROVIDER_KEY,
     )
-
-
-@pytest.fixture
-def client(gateway, tenant):
-    return openai.OpenAI(base_url=gateway.v1, api_key=tenant.key, max_retries=0)
 
 
 # --- requests as Anthropic receives them ----------------------------------------

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
-import openai
 import pytest
 
-from proxy.models import UsageRecord
-from tests.factories import make_tenant
+from tests.factories import wait_for_usage
 from tests.fake_upstream import UNICODE_TAIL
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for_usage(**filters) -> UsageRecord:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        record = UsageRecord.objects.filter(**filters).first()
-        if record is not None:
-            return record
-        time.sleep(0.05)
-    raise AssertionError(f"no usage record for {filters}")
-
-
-@pytest.fixture
-def tenant(fake_upstream):
-    return make_tenant(upstream_url=fake_upstream.base_url + "/v1")
-
-
-@pytest.fixture
-def client(gateway, tenant):
-    return openai.OpenAI(base_url=gateway.v1, api_key=tenant.key, max_retries=0)
 
 
 def test_chat_completion_is_forwarded_and_recorded(client, tenant, fake_upstream):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from decimal import Decimal
 
 import openai
@@ -13,27 +11,12 @@ from accounts.services import project_create
 from keys.services import api_key_create
 from providers.catalogue import catalogue
 from providers.services import provider_credential_set
-from proxy.models import UsageRecord
-from tests.factories import make_tenant
+from tests.factories import make_tenant, new_request_id, wait_for_usage
 from tests.fake_upstream import embedding_vector
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMBEDDING_MODEL = "openai/text-embedding-3-small"
-
-
-def new_request_id() -> str:
-    return f"test-{uuid.uuid4().hex}"
-
-
-def wait_for_usage(**filters) -> UsageRecord:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        record = UsageRecord.objects.filter(**filters).first()
-        if record is not None:
-            return record
-        time.sleep(0.05)
-    raise AssertionError(f"no usage record for {filters}")
 
 
 def catalogue_models(*providers: str) -> list[str]:
@@ -44,16 +27,6 @@ def catalogue_models(*providers: str) -> list[str]:
 
 def sdk(gateway, key: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway.v1, api_key=key, max_retries=0)
-
-
-@pytest.fixture
-def tenant(fake_upstream):
-    return make_tenant(upstream_url=fake_upstream.base_url + "/v1")
-
-
-@pytest.fixture
-def client(gateway, tenant):
-    return sdk(gateway, tenant.key)
 
 
 # --- embeddings ------------------------------------------------------------------

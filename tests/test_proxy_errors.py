@@ -20,22 +20,11 @@ import pytest
 from keys import tokens
 from keys.services import api_key_create, api_key_revoke
 from proxy.http import Exchange
-from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 HELLO = [{"role": "user", "content": "hello"}]
-
-
-@pytest.fixture
-def tenant(fake_upstream):
-    return make_tenant(upstream_url=fake_upstream.base_url + "/v1")
-
-
-@pytest.fixture
-def client(gateway, tenant):
-    return openai.OpenAI(base_url=gateway.v1, api_key=tenant.key, max_retries=0)
 
 
 def post(gateway, path: str, key: str | None, **kwargs) -> httpx.Response:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import httpx
 import openai
 import pytest
 
-from proxy.models import UsageRecord
-from tests.factories import make_tenant
+from tests.factories import make_tenant, new_request_id, wait_for_usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,30 +30,6 @@ PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR4"
     "2mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
-
-
-def new_request_id() -> str:
-    return f"test-{uuid.uuid4().hex}"
-
-
-def wait_for_usage(**filters) -> UsageRecord:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        record = UsageRecord.objects.filter(**filters).first()
-        if record is not None:
-            return record
-        time.sleep(0.05)
-    raise AssertionError(f"no usage record for {filters}")
-
-
-@pytest.fixture
-def tenant(fake_upstream):
-    return make_tenant(upstream_url=fake_upstream.base_url + "/v1")
-
-
-@pytest.fixture
-def client(gateway, tenant):
-    return openai.OpenAI(base_url=gateway.v1, api_key=tenant.key, max_retries=0)
 
 
 def stream_chat(client, model: str, text: str, request_id: str, **params):

@@ -16,7 +16,7 @@ from providers.adapters.base import (
     Target,
     UpstreamError,
     parse_json,
-    retryable_status,
+    provider_error,
 )
 from providers.anthropic_translate import (
     StreamError,
@@ -49,35 +49,13 @@ def error_from_response(
         body = None
     detail = anthropic_error_to_openai(status, body if isinstance(body, dict) else None)
     error = detail["error"]
-    if status in (401, 403):
-        return UpstreamError(
-            502,
-            f"The provider refused the gateway's credential: {error['message']}",
-            code="upstream_authentication_failed",
-        )
-    if status == 429:
-        return UpstreamError(
-            429,
-            error["message"],
-            type="rate_limit_error",
-            code="provider_rate_limited",
-            retryable=True,
-            retry_after=headers.get("retry-after"),
-        )
-    if status >= 500 or status == 529:
-        return UpstreamError(
-            502,
-            f"The provider failed: {error['message']}",
-            code="upstream_error",
-            retryable=True,
-        )
-    return UpstreamError(
+    return provider_error(
         status,
         error["message"],
         type=error["type"],
         code=error.get("code"),
         param=error.get("param"),
-        retryable=retryable_status(status),
+        retry_after=headers.get("retry-after"),
     )
 
 

@@ -90,3 +90,50 @@ def parse_json(raw: bytes) -> Any:
 
 def retryable_status(status: int) -> bool:
     return status in (408, 409, 429) or status >= 500
+
+
+def provider_error(
+    status: int,
+    message: str,
+    *,
+    type: str | None = None,
+    code: str | None = None,
+    param: str | None = None,
+    retry_after: str | None = None,
+) -> UpstreamError:
+    """Map a provider's error answer to what the gateway's caller should see.
+
+    The provider refusing the gateway's own credential is the gateway's
+    problem, not the caller's, so it is a 502; the provider's rate limit keeps
+    its 429 and Retry-After under a code distinct from the gateway's limits.
+    """
+    if status in (401, 403):
+        return UpstreamError(
+            502,
+            f"The provider refused the gateway's credential: {message}",
+            code="upstream_authentication_failed",
+        )
+    if status == 429:
+        return UpstreamError(
+            429,
+            message,
+            type="rate_limit_error",
+            code="provider_rate_limited",
+            retryable=True,
+            retry_after=retry_after,
+        )
+    if status >= 500 or status < 400:
+        return UpstreamError(
+            502,
+            f"The provider failed: {message}",
+            code="upstream_error",
+            retryable=True,
+        )
+    return UpstreamError(
+        status,
+        message,
+        type=type or "invalid_request_error",
+        code=code,
+        param=param,
+        retryable=retryable_status(status),
+    )

@@ -14,7 +14,7 @@ from providers.adapters.base import (
     Target,
     UpstreamError,
     parse_json,
-    retryable_status,
+    provider_error,
 )
 from providers.sse import SSEDecoder
 
@@ -32,7 +32,6 @@ def headers_for(target: Target) -> dict[str, str]:
 def error_from_response(
     status: int, content: bytes, headers: httpx.Headers
 ) -> UpstreamError:
-    """Map a provider's error answer to what the gateway's caller should see."""
     try:
         detail = orjson.loads(content).get("error") or {}
     except (orjson.JSONDecodeError, AttributeError):
@@ -40,35 +39,13 @@ def error_from_response(
     if not isinstance(detail, dict):
         detail = {"message": str(detail)}
     message = str(detail.get("message") or f"The provider answered HTTP {status}.")
-    if status in (401, 403):
-        return UpstreamError(
-            502,
-            f"The provider refused the gateway's credential: {message}",
-            code="upstream_authentication_failed",
-        )
-    if status == 429:
-        return UpstreamError(
-            429,
-            message,
-            type="rate_limit_error",
-            code="provider_rate_limited",
-            retryable=True,
-            retry_after=headers.get("retry-after"),
-        )
-    if status >= 500 or status < 400:
-        return UpstreamError(
-            502,
-            f"The provider failed: {message}",
-            code="upstream_error",
-            retryable=True,
-        )
-    return UpstreamError(
+    return provider_error(
         status,
         message,
-        type=str(detail.get("type") or "invalid_request_error"),
+        type=detail.get("type"),
         code=detail.get("code"),
         param=detail.get("param"),
-        retryable=retryable_status(status),
+        retry_after=headers.get("retry-after"),
     )
 
 
