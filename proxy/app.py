@@ -50,6 +50,7 @@ class Call:
     completion_tokens: int = 0
     ttft_ms: int | None = None
     watcher: asyncio.Task | None = None
+    target: Target | None = field(default=None, repr=False)
 
     def watch_disconnect(self) -> None:
         task = asyncio.current_task()
@@ -58,6 +59,11 @@ class Call:
 
     def route(self, model: str, target: Target) -> None:
         self.model, self.provider, self.spec = model, target.provider, target.spec
+        self.target = target
+
+    @property
+    def provider_secret(self) -> str:
+        return self.target.api_key if self.target is not None else ""
 
     def count(self, usage: dict | None) -> None:
         if usage:
@@ -177,7 +183,7 @@ async def _stream_chat(
                 if data:
                     await exchange.write(data)
         except UpstreamError as exc:
-            error = ProxyError.from_upstream(exc)
+            error = ProxyError.from_upstream(exc, call.provider_secret)
             call.failed(error)
             await exchange.end(b"data: " + error.body() + b"\n\n")
             return
@@ -221,7 +227,7 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
         asyncio.current_task().uncancel()  # type: ignore[union-attr]
         call.status, call.error_code = 499, "client_disconnected"
     except Exception as exc:
-        error = _as_proxy_error(exc)
+        error = _as_proxy_error(exc, call.provider_secret)
         call.failed(error)
         if not exchange.started:
             await exchange.error(error)
@@ -234,11 +240,11 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
             recorder().record(call.usage_record())
 
 
-def _as_proxy_error(exc: Exception) -> ProxyError:
+def _as_proxy_error(exc: Exception, secret: str) -> ProxyError:
     if isinstance(exc, ProxyError):
         return exc
     if isinstance(exc, UpstreamError):
-        return ProxyError.from_upstream(exc)
+        return ProxyError.from_upstream(exc, secret)
     if isinstance(exc, KeyRejected):
         headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
         kind = "rate_limit_error" if exc.status == 429 else "invalid_request_error"

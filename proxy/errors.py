@@ -27,11 +27,15 @@ class ProxyError(Exception):
         self.headers = headers or {}
 
     @classmethod
-    def from_upstream(cls, error: UpstreamError) -> ProxyError:
+    def from_upstream(cls, error: UpstreamError, secret: str = "") -> ProxyError:
+        """Convert, removing ``secret`` (the provider key) if the provider echoed it."""
         headers = {"retry-after": error.retry_after} if error.retry_after else {}
+        message = error.message
+        if secret:
+            message = message.replace(secret, "[redacted]")
         return cls(
             error.status,
-            error.message,
+            message,
             type=error.type,
             code=error.code,
             param=error.param,

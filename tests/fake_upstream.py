@@ -71,6 +71,8 @@ BEHAVIOURS: dict[str, str] = {
     "fake-error-429": "429 rate limit error with Retry-After: 7",
     "fake-error-500": "500 server error",
     "fake-error-401": "401 invalid API key",
+    "fake-echo-key": "401 whose message repeats the credential it received; when"
+    " streaming, one chunk and then an error event repeating it",
     "fake-garbage": "200 whose body is not JSON",
     "fake-slow-stream": "20 content chunks, 100 ms apart",
 }
@@ -710,9 +712,30 @@ async def misbehave(conn: Conn, model: str, errors: dict[str, ErrorReply]) -> bo
     return True
 
 
+def received_credential(request: Request) -> str:
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+    return bearer or request.headers.get("x-api-key", "")
+
+
+async def echo_key(request: Request, conn: Conn, body: Json) -> None:
+    """Answer the way careless providers do: with the caller's key in the text."""
+    message = f"Incorrect API key provided: {received_credential(request)}"
+    if body.get("stream") is not True:
+        await conn.send_json(401, openai_error(message, "invalid_request_error"), {})
+        return
+    turn = openai_turn(body)
+    await conn.start_stream()
+    await conn.send_chunk(openai_chunks(turn)[0])
+    await conn.send_chunk(sse(openai_error(message, "server_error")))
+    await conn.end_stream()
+
+
 async def model_call(request: Request, conn: Conn, api: Api) -> None:
     body = json_body(request)
     model = str(body.get("model", ""))
+    if model == "fake-echo-key":
+        await echo_key(request, conn, body)
+        return
     if await misbehave(conn, model, api.errors):
         return
     try:

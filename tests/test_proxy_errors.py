@@ -20,6 +20,7 @@ import pytest
 from keys import tokens
 from keys.services import api_key_create, api_key_revoke
 from proxy.http import Exchange
+from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -460,3 +461,25 @@ def test_request_id_with_control_characters_is_replaced(given):
     exchange = Exchange.open(scope, receive=None, send=None)
 
     assert GENERATED_ID.fullmatch(exchange.request_id)
+
+
+def test_provider_echoing_its_key_in_an_error_never_reaches_the_caller(
+    gateway, fake_upstream
+):
+    secret = "sk-echoed-canary-" + uuid.uuid4().hex
+    tenant = make_tenant(
+        upstream_url=fake_upstream.base_url + "/v1", provider_key=secret
+    )
+    body = {"model": "openai/fake-echo-key", "messages": HELLO}
+
+    plain = chat(gateway, tenant.key, body)
+    streamed = chat(gateway, tenant.key, dict(body, stream=True))
+
+    assert fake_upstream.requests[-1].headers["authorization"] == f"Bearer {secret}"
+    assert plain.status_code == 502
+    assert "[redacted]" in plain.json()["error"]["message"]
+    assert streamed.status_code == 200
+    assert "[redacted]" in streamed.text
+    for response in (plain, streamed):
+        assert secret not in response.text
+        assert secret not in str(response.headers)
