@@ -112,6 +112,10 @@ class RedisStore:
     async def aget(self, key: str) -> bytes | None:
         return await self._client().get(self._prefix + key)
 
+    async def aget_refreshed(self, key: str, ttl: float) -> bytes | None:
+        """Read and push the expiry back to ``ttl`` in the same round trip."""
+        return await self._client().getex(self._prefix + key, px=int(ttl * 1000))
+
     async def aset(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
         await self._client().set(self._prefix + key, value, px=int(ttl * 1000), nx=nx)
 

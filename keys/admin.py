@@ -1,11 +1,16 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from keys.models import ApiKey
+from keys.services import api_key_revoke
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    """Read-only view of gateway keys; the hash is never shown."""
+    """Read-only view of gateway keys; the hash is never shown.
+
+    Keys are revoked, never deleted: a deleted row would lose its usage history,
+    and revoking is what drops the key from every worker's cache.
+    """
 
     list_display = [
         "name",
@@ -34,5 +39,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    actions = ["revoke"]
+
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, "Keys revoked.", messages.SUCCESS)

@@ -111,8 +111,11 @@ async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
         await asyncio.to_thread(tokens.check_secret, parsed.full, _dummy_hash())
         return None
     matches = await asyncio.to_thread(tokens.check_secret, parsed.full, row.secret_hash)
-    if not matches or row.revoked_at is not None:
+    if not matches:
         return None
+    if row.revoked_at is not None:
+        # Said only to a caller who holds the real key.
+        raise KeyRejected("This API key has been revoked.")
     if row.environment != parsed.environment:
         return None
     return {

@@ -47,7 +47,14 @@ def cache_key(public_id: str) -> str:
 
 
 async def cached_entry(public_id: str) -> dict | bytes | None:
-    raw = await store().aget(cache_key(public_id))
+    shared = store()
+    if isinstance(shared, RedisStore):
+        # A key in use stays verified (sliding expiry): it never goes back to
+        # bcrypt, where a flood of forged keys with its public id could throttle
+        # it. Every change to a key drops or replaces its entry explicitly.
+        raw = await shared.aget_refreshed(cache_key(public_id), _ttl())
+    else:
+        raw = await shared.aget(cache_key(public_id))
     if raw is None or raw == REVOKED:
         return raw
     return orjson.loads(raw)

@@ -63,8 +63,8 @@ async def _resolve(host: str, port: int) -> list[str]:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from None
+    except (socket.gaierror, UnicodeError):
+        raise httpcore.ConnectError(f"cannot resolve {host}") from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 

@@ -21,11 +21,20 @@ class BlockedDestination(Exception):
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Translation prefixes that carry an IPv4 address the checks below cannot
+# locate reliably; none is a provider's address.
+_REFUSED_V6 = [
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
+    ipaddress.ip_network("100::/64"),  # discard-only
+]
 
 
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _REFUSED_V6):
+            return False
         return all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip)) and (
             ip.is_global and not ip.is_multicast
         )
@@ -61,7 +70,10 @@ def check_base_url(url: str) -> str:
     if parts.query or parts.fragment:
         raise BlockedDestination("base URL must not have a query or fragment")
     if parts.scheme == "http" and not settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
-        raise BlockedDestination("plain http is only allowed for private networks")
+        raise BlockedDestination(
+            "plain http is refused; use https, or set "
+            "UPSTREAM_ALLOW_PRIVATE_NETWORKS for a provider on a private network"
+        )
     for address in resolve(parts.hostname, port or 443):
         check_address(address)
     return url.strip().rstrip("/")
@@ -70,6 +82,6 @@ def check_base_url(url: str) -> str:
 def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         raise BlockedDestination(f"host {host!r} does not resolve") from None
     return sorted({info[4][0] for info in infos})

@@ -12,13 +12,19 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from django.conf import settings
+from django.db import DatabaseError
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
 import orjson
+from redis.exceptions import RedisError
 
 from keys.auth import KeyContext, KeyRejected, authenticate
 from providers.adapters import Adapter, Target, UpstreamError
+from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
 from proxy.errors import ProxyError
 from proxy.http import Exchange, Receive, Scope, Send
@@ -65,10 +71,10 @@ class Call:
     def provider_secret(self) -> str:
         return self.target.api_key if self.target is not None else ""
 
-    def count(self, usage: dict | None) -> None:
-        if usage:
-            self.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-            self.completion_tokens = int(usage.get("completion_tokens") or 0)
+    def count(self, usage: object) -> None:
+        if isinstance(usage, dict):
+            self.prompt_tokens = _tokens(usage.get("prompt_tokens"))
+            self.completion_tokens = _tokens(usage.get("completion_tokens"))
 
     def failed(self, error: ProxyError) -> None:
         self.status, self.error_code = error.status, error.code or error.type
@@ -173,7 +179,9 @@ async def _stream_chat(
         chunks = stream.__aiter__()
         # The first chunk is read before the 200 is sent, so a provider that fails
         # straight away still gets the caller a plain JSON error.
-        first = await anext(chunks)
+        first = await anext(chunks, None)
+        if first is None:
+            raise invalid_response("The provider's stream had no content.")
         call.first_token()
         await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
         try:
@@ -201,6 +209,20 @@ def _event(chunk: dict, wants_usage: bool) -> bytes:
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
 
+@lru_cache(maxsize=512)
+def host_allowed(host: str) -> bool:
+    """Apply ``ALLOWED_HOSTS`` as Django does for its own views."""
+    domain, _ = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+def _tokens(value: object) -> int:
+    """Return a provider's token count, or 0 when it sent something else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return min(value, 2**31 - 1)
+    return 0
+
+
 Handler = Callable[[Call], Awaitable[None]]
 ROUTES: dict[str, tuple[str, Handler]] = {
     "/v1/chat/completions": ("POST", chat_completions),
@@ -211,6 +233,11 @@ ROUTES: dict[str, tuple[str, Handler]] = {
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
+    if not host_allowed(exchange.headers.get("host", "")):
+        await exchange.error(
+            ProxyError(400, "The Host header is not one this gateway serves.")
+        )
+        return
     path = scope["path"].rstrip("/")
     route = ROUTES.get(path) or _pattern_route(path)
     if route is None or route[0] != scope["method"]:
@@ -251,6 +278,15 @@ def _as_proxy_error(exc: Exception, secret: str) -> ProxyError:
         code = "too_many_failed_attempts" if exc.status == 429 else "invalid_api_key"
         return ProxyError(
             exc.status, exc.message, type=kind, code=code, headers=headers
+        )
+    if isinstance(exc, RedisError | DatabaseError):
+        logger.error("proxy backing service failed", exc_info=exc)
+        return ProxyError(
+            503,
+            "The gateway cannot reach its database or cache; try again shortly.",
+            type="server_error",
+            code="service_unavailable",
+            headers={"retry-after": "5"},
         )
     logger.error("proxy request failed", exc_info=exc)
     return ProxyError(

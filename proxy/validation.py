@@ -58,6 +58,11 @@ def _check_message(message: Any, param: str) -> None:
                     "Each content part must have a string 'type'.",
                     f"{param}.content[{index}]",
                 )
+            if part["type"] == "text" and not isinstance(part.get("text"), str):
+                raise bad_request(
+                    "A text part must have a string 'text'.",
+                    f"{param}.content[{index}].text",
+                )
     elif content is not None and not isinstance(content, str):
         raise bad_request(
             "'content' must be a string, an array of parts or null.",

@@ -91,11 +91,9 @@ def _database_url() -> str:
     return f"postgres://{auth}{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def gateway(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real gateway server process on the test database."""
+def start_gateway(log_path: Path, **overrides: str) -> Gateway:
+    """Start a gateway server process on the test database; stop it with stop()."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("gateway") / "gateway.log"
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="gateway_project.test_settings",
@@ -104,18 +102,11 @@ def gateway(django_db_setup, django_db_blocker, tmp_path_factory):
         UPSTREAM_READ_TIMEOUT="2",
         LOG_LEVEL="DEBUG",
     )
+    env.update(overrides)
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "gateway_project.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "debug",
-    ]
+        sys.executable, "-m", "uvicorn", "gateway_project.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "debug",
+    ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -123,13 +114,26 @@ def gateway(django_db_setup, django_db_blocker, tmp_path_factory):
     server = Gateway(f"http://127.0.0.1:{port}", log_path, process)
     try:
         _wait_until_ready(server)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    except BaseException:
+        stop(server)
+        raise
+    return server
+
+
+def stop(server: Gateway) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def gateway(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real gateway server process on the test database."""
+    server = start_gateway(tmp_path_factory.mktemp("gateway") / "gateway.log")
+    yield server
+    stop(server)
 
 
 def _wait_until_ready(server: Gateway) -> None:

@@ -71,6 +71,9 @@ BEHAVIOURS: dict[str, str] = {
     "fake-error-429": "429 rate limit error with Retry-After: 7",
     "fake-error-500": "500 server error",
     "fake-error-401": "401 invalid API key",
+    "fake-json-array": "200 whose JSON body is an array, not an object",
+    "fake-bad-usage": "200 completion whose usage counts are strings",
+    "fake-empty-stream": "a stream that sends only [DONE]",
     "fake-echo-key": "401 whose message repeats the credential it received; when"
     " streaming, one chunk and then an error event repeating it",
     "fake-garbage": "200 whose body is not JSON",
@@ -707,6 +710,12 @@ async def misbehave(conn: Conn, model: str, errors: dict[str, ErrorReply]) -> bo
         await conn.send_json(*errors[model])
     elif model == "fake-garbage":
         await conn.send(200, GARBAGE)
+    elif model == "fake-json-array":
+        await conn.send(200, b"[1, 2, 3]")
+    elif model == "fake-empty-stream":
+        await conn.start_stream()
+        await conn.send_chunk(b"data: [DONE]\n\n")
+        await conn.end_stream()
     else:
         return False
     return True
@@ -745,6 +754,10 @@ async def model_call(request: Request, conn: Conn, api: Api) -> None:
         return
     if body.get("stream") is True:
         await stream(conn, model, api.events(turn), api.first_content)
+    elif model == "fake-bad-usage":
+        reply = api.reply(turn)
+        reply["usage"] = {"prompt_tokens": "many", "completion_tokens": None}
+        await conn.send_json(200, reply)
     else:
         await conn.send_json(200, api.reply(turn))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 import types
 from datetime import timedelta
 
@@ -290,3 +291,31 @@ def test_one_character_typo_of_a_real_key_is_refused_without_lookup(
     with django_assert_num_queries(0):
         assert rejected(mistyped, client_ip).status == 401
     assert calls == {"load": 0, "bcrypt": 0}
+
+
+@committed
+def test_revoked_key_not_in_the_cache_is_told_it_was_revoked(key, client_ip):
+    api_key, full = key
+    api_key_revoke(api_key=api_key)
+    store().delete(f"key:{api_key.public_id}")  # as when the tombstone expired
+
+    assert rejected(full, client_ip).message == "This API key has been revoked."
+
+
+@committed
+@pytest.mark.services
+def test_key_in_use_survives_a_flood_of_forged_keys_with_its_id(settings, key):
+    # A forger knows the public id; once past the throttle, a cache entry that
+    # expired would send the real key back to bcrypt and the throttle. Reads
+    # keep the entry alive, so the key in use is never locked out.
+    settings.KEY_FAILURE_LIMIT = 2
+    settings.KEY_CACHE_SECONDS = 2
+    _, full = key
+    authenticate(full, "203.0.113.50")
+    forged = same_id_other_secret(full)
+    for number in range(5):
+        rejected(forged, f"203.0.113.{60 + number}")
+
+    for _ in range(3):
+        time.sleep(0.8)
+        assert authenticate(full, "203.0.113.51").public_id in full

@@ -15,7 +15,8 @@ from providers.adapters.base import (
     ChatStream,
     Target,
     UpstreamError,
-    parse_json,
+    invalid_response,
+    parse_object,
     provider_error,
 )
 from providers.anthropic_translate import (
@@ -81,7 +82,7 @@ class AnthropicStream(ChatStream):
             for event in decoder.feed(raw):
                 try:
                     chunks = self._translator.feed(
-                        event.event, parse_json(event.data.encode())
+                        event.event, parse_object(event.data.encode())
                     )
                 except StreamError as exc:
                     raise UpstreamError(
@@ -118,7 +119,12 @@ class AnthropicAdapter(Adapter):
             raise error_from_response(
                 response.status_code, response.content, response.headers
             )
-        return messages_to_chat_response(parse_json(response.content), body["model"])
+        message = parse_object(response.content)
+        if message.get("type") != "message" or not isinstance(
+            message.get("content"), list
+        ):
+            raise invalid_response("The provider's answer is not a message.")
+        return messages_to_chat_response(message, body["model"])
 
     async def chat_stream(self, target: Target, body: dict) -> ChatStream:
         payload = _request(target, dict(body, stream=True))

@@ -88,6 +88,18 @@ def parse_json(raw: bytes) -> Any:
         ) from None
 
 
+def parse_object(raw: bytes) -> dict:
+    """Parse a JSON object; anything else from a provider is a bad answer."""
+    data = parse_json(raw)
+    if not isinstance(data, dict):
+        raise invalid_response("The provider returned JSON that is not an object.")
+    return data
+
+
+def invalid_response(message: str) -> UpstreamError:
+    return UpstreamError(502, message, code="upstream_invalid_response", retryable=True)
+
+
 def retryable_status(status: int) -> bool:
     return status in (408, 409, 429) or status >= 500
 

@@ -13,7 +13,7 @@ from providers.adapters.base import (
     ChatStream,
     Target,
     UpstreamError,
-    parse_json,
+    parse_object,
     provider_error,
 )
 from providers.sse import SSEDecoder
@@ -59,7 +59,7 @@ class OpenAIStream(ChatStream):
             for event in decoder.feed(raw):
                 if event.data == "[DONE]":
                     return
-                chunk = parse_json(event.data.encode())
+                chunk = parse_object(event.data.encode())
                 if "error" in chunk:
                     raise error_from_response(502, event.data.encode(), httpx.Headers())
                 if chunk.get("usage"):
@@ -110,4 +110,4 @@ class OpenAIAdapter(Adapter):
             raise error_from_response(
                 response.status_code, response.content, response.headers
             )
-        return parse_json(response.content)
+        return parse_object(response.content)

@@ -210,3 +210,18 @@ def test_redirects_are_not_followed(settings, listener):
     status, _ = send(f"http://127.0.0.1:{port}/")
     thread.join(5)
     assert status == 302
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b:1::a9fe:a9fe", "::ffff:0:7f00:1", "100::1"],
+    ids=["local-use-nat64", "ipv4-translated", "discard"],
+)
+def test_check_address_refuses_translation_prefixes(no_private, address):
+    with pytest.raises(BlockedDestination):
+        check_address(address)
+
+
+def test_check_base_url_refuses_a_host_name_idna_cannot_encode(no_private):
+    with pytest.raises(BlockedDestination):
+        check_base_url("https://a..b/v1")

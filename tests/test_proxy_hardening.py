@@ -1,0 +1,116 @@
+"""Hostile or broken input on either side of the proxy gets a clean JSON error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, start_gateway, stop
+from tests.factories import make_tenant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def chat(gateway, key: str, body: dict, **kwargs) -> httpx.Response:
+    return httpx.post(
+        gateway.v1 + "/chat/completions",
+        json=body,
+        headers={"authorization": f"Bearer {key}", **kwargs.pop("headers", {})},
+        timeout=10,
+    )
+
+
+def assert_json_error(response: httpx.Response, status: int, code: str | None):
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"]
+    assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("path", ["/v1", "//v1/models", "/V1/models", "/v1/"])
+def test_odd_spellings_of_the_api_path_get_a_json_404(gateway, path):
+    response = httpx.request(
+        "GET", gateway.base_url + path, timeout=5, follow_redirects=False
+    )
+
+    assert_json_error(response, 404, "not_found")
+
+
+def test_host_outside_allowed_hosts_is_refused(gateway, tenant):
+    response = httpx.get(
+        gateway.v1 + "/models",
+        headers={"authorization": f"Bearer {tenant.key}", "host": "evil.example"},
+        timeout=5,
+    )
+
+    assert_json_error(response, 400, None)
+
+
+def test_text_part_without_string_text_is_a_400_naming_it(gateway, tenant):
+    content = [{"type": "text", "text": 5}]
+    response = chat(
+        gateway,
+        tenant.key,
+        {"model": "demo/echo", "messages": [{"role": "user", "content": content}]},
+    )
+
+    assert_json_error(response, 400, None)
+    assert response.json()["error"]["param"] == "messages[0].content[0].text"
+
+
+@pytest.mark.parametrize(
+    ("model", "stream"),
+    [("fake-json-array", False), ("fake-empty-stream", True)],
+)
+def test_provider_answer_of_the_wrong_shape_is_a_502(gateway, tenant, model, stream):
+    body = {"model": f"openai/{model}", "messages": HELLO, "stream": stream}
+
+    assert_json_error(chat(gateway, tenant.key, body), 502, "upstream_invalid_response")
+
+
+def test_provider_usage_that_is_not_numbers_counts_as_zero(gateway, tenant):
+    response = chat(
+        gateway, tenant.key, {"model": "openai/fake-bad-usage", "messages": HELLO}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "echo: hello"
+
+
+def test_unreachable_redis_is_a_503_not_a_500(fake_upstream, tmp_path):
+    tenant = make_tenant(upstream_url=fake_upstream.base_url + "/v1")
+    server = start_gateway(tmp_path / "gateway.log", REDIS_URL="redis://127.0.0.1:1/0")
+    try:
+        response = chat(server, tenant.key, {"model": "demo/echo", "messages": HELLO})
+    finally:
+        stop(server)
+
+    assert_json_error(response, 503, "service_unavailable")
+    assert response.headers["retry-after"] == "5"
+
+
+def test_gunicorn_without_production_secrets_stops_instead_of_looping(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "gateway_project.settings",
+        "DEBUG": "false",
+        "WARDEN_DATA_DIR": str(tmp_path),
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "gateway_project.asgi:application",
+        "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1",
+        "--bind", "127.0.0.1:0", "--no-control-socket",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert result.returncode != 0
+    assert "warden: configuration error: AUTH_SECRET is not set" in result.stderr
+    assert result.stderr.count("configuration error") == 1
