@@ -47,8 +47,7 @@ class Call:
     started: float = field(default_factory=time.perf_counter)
     key: KeyContext | None = None
     model: str = ""
-    provider: str = ""
-    spec: ModelSpec | None = None
+    target: Target | None = field(default=None, repr=False)
     stream: bool = False
     status: int = 200
     error_code: str = ""
@@ -56,7 +55,6 @@ class Call:
     completion_tokens: int = 0
     ttft_ms: int | None = None
     watcher: asyncio.Task | None = None
-    target: Target | None = field(default=None, repr=False)
 
     def watch_disconnect(self) -> None:
         task = asyncio.current_task()
@@ -64,12 +62,15 @@ class Call:
         self.watcher = asyncio.create_task(self.exchange.watch_disconnect(task))
 
     def route(self, model: str, target: Target) -> None:
-        self.model, self.provider, self.spec = model, target.provider, target.spec
-        self.target = target
+        self.model, self.target = model, target
 
     @property
     def provider_secret(self) -> str:
         return self.target.api_key if self.target is not None else ""
+
+    @property
+    def spec(self) -> ModelSpec | None:
+        return self.target.spec if self.target is not None else None
 
     def count(self, usage: object) -> None:
         if isinstance(usage, dict):
@@ -94,7 +95,7 @@ class Call:
             request_id=self.exchange.request_id,
             endpoint=self.endpoint,
             model=self.model[:200],
-            provider=self.provider,
+            provider=self.target.provider if self.target is not None else "",
             stream=self.stream,
             status_code=self.status,
             error_code=self.error_code[:60],
