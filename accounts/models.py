@@ -8,7 +8,9 @@ from accounts.tenancy import TenantManager
 
 
 class User(AbstractUser):
-    email = models.EmailField(unique=True, null=True, blank=True)
+    # NULL rather than "" for users without one, so they never collide on the
+    # unique index.
+    email = models.EmailField(unique=True, null=True, blank=True)  # type: ignore[assignment]
 
 
 class Organization(models.Model):

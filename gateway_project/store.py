@@ -14,6 +14,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
+from typing import cast
 
 from django.conf import settings
 
@@ -95,7 +96,7 @@ class RedisStore:
         return client
 
     def get(self, key: str) -> bytes | None:
-        return self._sync.get(self._prefix + key)
+        return cast(bytes | None, self._sync.get(self._prefix + key))
 
     def set(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
         self._sync.set(self._prefix + key, value, px=int(ttl * 1000), nx=nx)
@@ -110,11 +111,12 @@ class RedisStore:
             return int(pipe.execute()[0])
 
     async def aget(self, key: str) -> bytes | None:
-        return await self._client().get(self._prefix + key)
+        return cast(bytes | None, await self._client().get(self._prefix + key))
 
     async def aget_refreshed(self, key: str, ttl: float) -> bytes | None:
         """Read and push the expiry back to ``ttl`` in the same round trip."""
-        return await self._client().getex(self._prefix + key, px=int(ttl * 1000))
+        value = await self._client().getex(self._prefix + key, px=int(ttl * 1000))
+        return cast(bytes | None, value)
 
     async def aset(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
         await self._client().set(self._prefix + key, value, px=int(ttl * 1000), nx=nx)

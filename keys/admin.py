@@ -21,7 +21,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "revoked_at",
     ]
     list_select_related = ["organization", "project"]
-    fields = [
+    readonly_fields = (
         "name",
         "masked",
         "organization",
@@ -32,8 +32,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "expires_at",
         "revoked_at",
         "limits",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     search_fields = ["name", "public_id", "organization__slug"]
 
     def has_add_permission(self, request):

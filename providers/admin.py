@@ -13,8 +13,10 @@ class ProviderCredentialAdmin(admin.ModelAdmin):
 
     list_display = ["provider", "organization", "project", "masked", "updated_at"]
     list_select_related = ["organization", "project"]
-    fields = ["organization", "project", "provider", "base_url", "masked", "updated_at"]
-    readonly_fields = fields
+    readonly_fields = (
+        "organization", "project", "provider", "base_url", "masked", "updated_at",
+    )  # fmt: skip
+    fields = readonly_fields
     search_fields = ["organization__slug", "provider"]
 
     def has_add_permission(self, request):

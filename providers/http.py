@@ -107,7 +107,7 @@ async def _resolve(host: str, port: int) -> list[str]:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise httpcore.ConnectError(f"cannot resolve {host}") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
