@@ -27,7 +27,7 @@ run: migrate
 	@PORT=$(PORT) $(PY) manage.py seed_demo
 	$(VENV)/bin/gunicorn gateway_project.asgi:application \
 		--worker-class uvicorn_worker.UvicornWorker --workers $(WORKERS) \
-		--bind 127.0.0.1:$(PORT)
+		--bind 127.0.0.1:$(PORT) --no-control-socket
 
 test: $(VENV)/.installed-dev
 	@bash scripts/test.sh $(ARGS)
