@@ -23,7 +23,7 @@ from asgiref.sync import sync_to_async
 
 from gateway_project.store import store
 from keys import tokens
-from keys.cache import REVOKED, cached_entry, key_mac, remember_key
+from keys.cache import cached_entry, key_mac, remember_key, revoked_mac
 from keys.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,12 @@ async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
         raise KeyRejected("Incorrect API key provided.")
 
     entry = await cached_entry(parsed.public_id)
-    if entry == REVOKED:
-        raise KeyRejected("This API key has been revoked.")
+    if isinstance(entry, bytes):
+        mac = revoked_mac(entry)
+        if mac and hmac.compare_digest(mac, key_mac(parsed.full)):
+            raise KeyRejected("This API key has been revoked.")
+        await _failed(parsed.public_id, client_ip)
+        raise KeyRejected("Incorrect API key provided.")
     if isinstance(entry, dict):
         if hmac.compare_digest(entry["mac"], key_mac(parsed.full)):
             return _context(entry)

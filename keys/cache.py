@@ -55,7 +55,7 @@ async def cached_entry(public_id: str) -> dict | bytes | None:
         raw = await shared.aget_refreshed(cache_key(public_id), _ttl())
     else:
         raw = await shared.aget(cache_key(public_id))
-    if raw is None or raw == REVOKED:
+    if raw is None or raw.startswith(REVOKED):
         return raw
     return orjson.loads(raw)
 
@@ -65,7 +65,20 @@ async def remember_key(public_id: str, entry: dict) -> None:
 
 
 def forget_key(public_id: str, *, revoked: bool = False) -> None:
-    if revoked:
-        store().set(cache_key(public_id), REVOKED, _ttl())
-    else:
+    if not revoked:
         store().delete(cache_key(public_id))
+        return
+    # The tombstone keeps the key's MAC when it was cached, so "revoked" is said
+    # only to a caller presenting the real key.
+    raw = store().get(cache_key(public_id))
+    mac = b""
+    if raw is not None and not raw.startswith(REVOKED):
+        mac = orjson.loads(raw)["mac"].encode()
+    store().set(cache_key(public_id), REVOKED + b":" + mac, _ttl())
+
+
+def revoked_mac(raw: bytes) -> str | None:
+    """Return the MAC kept in a tombstone, or None if ``raw`` is no tombstone."""
+    if not raw.startswith(REVOKED):
+        return None
+    return raw[len(REVOKED) + 1 :].decode()

@@ -27,6 +27,7 @@ _REFUSED_V6 = [
     ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
     ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (RFC 2765)
     ipaddress.ip_network("100::/64"),  # discard-only
+    ipaddress.ip_network("fec0::/10"),  # deprecated site-local
 ]
 
 

@@ -55,6 +55,9 @@ def provider_credential_set(
     if spec is None or spec.adapter == "demo":
         raise CredentialError(f"unknown provider {provider!r}")
     secret = secret.strip()
+    if not (secret.isascii() and secret.isprintable()):
+        # It is sent in an HTTP header, which carries printable ASCII only.
+        raise CredentialError("the key must be printable ASCII")
     if spec.needs_key and not secret:
         raise CredentialError(f"provider {provider!r} needs an API key")
     if base_url:

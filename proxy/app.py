@@ -234,7 +234,8 @@ ROUTES: dict[str, tuple[str, Handler]] = {
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
-    if not host_allowed(exchange.headers.get("host", "")):
+    hosts = [value for name, value in scope["headers"] if name == b"host"]
+    if len(hosts) != 1 or not host_allowed(hosts[0].decode("latin-1")):
         await exchange.error(
             ProxyError(400, "The Host header is not one this gateway serves.")
         )

@@ -29,16 +29,24 @@ class ProxyError(Exception):
     @classmethod
     def from_upstream(cls, error: UpstreamError, secret: str = "") -> ProxyError:
         """Convert, removing ``secret`` (the provider key) if the provider echoed it."""
-        headers = {"retry-after": error.retry_after} if error.retry_after else {}
-        message = error.message
-        if secret:
-            message = message.replace(secret, "[redacted]")
+
+        def clean(value: object) -> str | None:
+            if value is None:
+                return None
+            text = str(value)
+            return text.replace(secret, "[redacted]") if secret else text
+
+        # Only the delay-seconds form is relayed: the header's value comes from
+        # the provider and ends up in the gateway's own response headers.
+        retry_after = error.retry_after or ""
+        valid = retry_after.isdigit() and len(retry_after) <= 6
+        headers = {"retry-after": retry_after} if valid else {}
         return cls(
             error.status,
-            message,
-            type=error.type,
-            code=error.code,
-            param=error.param,
+            clean(error.message) or "",
+            type=clean(error.type) or "upstream_error",
+            code=clean(error.code),
+            param=clean(error.param),
             headers=headers,
         )
 

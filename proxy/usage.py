@@ -13,7 +13,13 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    close_old_connections,
+    transaction,
+)
 
 from asgiref.sync import sync_to_async
 
@@ -49,9 +55,10 @@ class UsageRecorder:
             return
         try:
             await sync_to_async(write_batch)(batch)
-        except IntegrityError:
-            # A record whose organisation or key was deleted meanwhile can never
-            # be written; write the others one by one and drop only those.
+        except (IntegrityError, DataError):
+            # A record whose organisation or key was deleted meanwhile, or whose
+            # text the database refuses, can never be written; write the others
+            # one by one and drop only those.
             logger.warning("usage batch refused; writing records one by one")
             for record in await sync_to_async(write_each)(batch):
                 logger.error("usage record dropped request_id=%s", record.request_id)
@@ -90,7 +97,7 @@ def write_each(batch: list[UsageRecord]) -> list[UsageRecord]:
     for record in batch:
         try:
             write_batch([record])
-        except IntegrityError:
+        except (IntegrityError, DataError):
             failed.append(record)
     return failed
 

@@ -28,6 +28,8 @@ def check_model(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise bad_request("'model' is required and must be a string.", "model")
+    if len(model) > 200 or not model.isprintable():
+        raise bad_request("'model' is not a valid model name.", "model")
     return model
 
 
@@ -40,6 +42,11 @@ def check_chat(body: dict[str, Any]) -> None:
         _check_message(message, f"messages[{index}]")
     _check_types(body)
     _check_objects(body.get("tools"), "tools")
+    for index, tool in enumerate(body.get("tools") or []):
+        _check_function(tool.get("function"), f"tools[{index}].function")
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and "function" in choice:
+        _check_function(choice["function"], "tool_choice.function")
     for name in ("n", "max_tokens", "max_completion_tokens"):
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or value < 1):
@@ -69,6 +76,23 @@ def _check_message(message: Any, param: str) -> None:
             f"{param}.content",
         )
     _check_objects(message.get("tool_calls"), f"{param}.tool_calls")
+    for index, call in enumerate(message.get("tool_calls") or []):
+        function = call.get("function")
+        _check_function(function, f"{param}.tool_calls[{index}].function")
+        if isinstance(function, dict) and not isinstance(
+            function.get("arguments", ""), str
+        ):
+            raise bad_request(
+                "Tool call arguments must be a JSON string.",
+                f"{param}.tool_calls[{index}].function.arguments",
+            )
+
+
+def _check_function(function: Any, param: str) -> None:
+    if function is None:
+        return
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        raise bad_request("A function must be an object with a string 'name'.", param)
 
 
 def _check_objects(value: Any, param: str) -> None:

@@ -728,9 +728,11 @@ def received_credential(request: Request) -> str:
 
 async def echo_key(request: Request, conn: Conn, body: Json) -> None:
     """Answer the way careless providers do: with the caller's key in the text."""
-    message = f"Incorrect API key provided: {received_credential(request)}"
+    key = received_credential(request)
+    message = f"Incorrect API key provided: {key}"
     if body.get("stream") is not True:
-        await conn.send_json(401, openai_error(message, "invalid_request_error"), {})
+        error = openai_error(message, f"invalid {key}", code=key, param=key)
+        await conn.send_json(401 if key else 400, error, {"Retry-After": key})
         return
     turn = openai_turn(body)
     await conn.start_stream()

@@ -19,8 +19,10 @@ import pytest
 
 from keys import tokens
 from keys.services import api_key_create, api_key_revoke
+from providers.adapters import UpstreamError
+from proxy.errors import ProxyError
 from proxy.http import Exchange
-from tests.factories import make_tenant
+from tests.factories import make_tenant, wait_for_usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -474,6 +476,7 @@ def test_provider_echoing_its_key_in_an_error_never_reaches_the_caller(
 
     plain = chat(gateway, tenant.key, body)
     streamed = chat(gateway, tenant.key, dict(body, stream=True))
+    record = wait_for_usage(organization=tenant.organization, stream=False)
 
     assert fake_upstream.requests[-1].headers["authorization"] == f"Bearer {secret}"
     assert plain.status_code == 502
@@ -483,3 +486,18 @@ def test_provider_echoing_its_key_in_an_error_never_reaches_the_caller(
     for response in (plain, streamed):
         assert secret not in response.text
         assert secret not in str(response.headers)
+    assert secret not in record.error_code
+
+
+def test_provider_error_fields_that_are_not_strings_keep_the_error_shape():
+    error = ProxyError.from_upstream(
+        UpstreamError(400, "bad", type=7, code={"x": 1}, param=[1], retry_after="soon")
+    )
+
+    assert error.payload()["error"] == {
+        "message": "bad",
+        "type": "7",
+        "param": "[1]",
+        "code": "{'x': 1}",
+    }
+    assert error.headers == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -114,3 +115,66 @@ def test_gunicorn_without_production_secrets_stops_instead_of_looping(tmp_path):
     assert result.returncode != 0
     assert "warden: configuration error: AUTH_SECRET is not set" in result.stderr
     assert result.stderr.count("configuration error") == 1
+
+
+def test_model_name_with_a_control_character_is_a_400(gateway, tenant):
+    response = chat(
+        gateway, tenant.key, {"model": "demo/echo\u0000", "messages": HELLO}
+    )
+
+    assert_json_error(response, 400, None)
+    assert response.json()["error"]["param"] == "model"
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"tools": [{"type": "function", "function": "x"}]}, "tools[0].function"),
+        (
+            {"messages": [{"role": "assistant", "tool_calls": [{"function": "x"}]}]},
+            "messages[0].tool_calls[0].function",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "tool_calls": [{"function": {"name": "f", "arguments": 5}}],
+                    }
+                ]
+            },
+            "messages[0].tool_calls[0].function.arguments",
+        ),
+    ],
+    ids=["tool", "tool-call", "arguments"],
+)
+def test_malformed_tool_shapes_are_400s_for_every_provider(
+    gateway, fake_upstream, extra, param
+):
+    tenant = make_tenant(
+        upstream_url=fake_upstream.base_url + "/v1", provider="anthropic"
+    )
+    body = {"model": "anthropic/claude-haiku-4-5", "messages": HELLO, **extra}
+
+    response = chat(gateway, tenant.key, body)
+
+    assert_json_error(response, 400, None)
+    assert response.json()["error"]["param"] == param
+
+
+def test_two_host_headers_are_refused(gateway, tenant):
+    port = int(gateway.base_url.rsplit(":", 1)[1])
+    request = (
+        "GET /v1/models HTTP/1.1\r\n"
+        "Host: evil.example\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {tenant.key}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 400 ")

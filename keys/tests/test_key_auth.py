@@ -158,6 +158,7 @@ def test_late_cache_fill_does_not_undo_a_revocation(key, client_ip):
         "expires": None,
         "limits": {},
     }
+    authenticate(full, client_ip)  # cached, so the tombstone knows the key
     api_key_revoke(api_key=api_key)
 
     async def fill() -> None:
@@ -319,3 +320,14 @@ def test_key_in_use_survives_a_flood_of_forged_keys_with_its_id(settings, key):
     for _ in range(3):
         time.sleep(0.8)
         assert authenticate(full, "203.0.113.51").public_id in full
+
+
+@committed
+def test_forged_key_is_not_told_that_the_real_one_was_revoked(key, client_ip):
+    api_key, full = key
+    authenticate(full, client_ip)
+    api_key_revoke(api_key=api_key)
+
+    assert rejected(full, client_ip).message == "This API key has been revoked."
+    forged = rejected(same_id_other_secret(full), client_ip)
+    assert forged.message == "Incorrect API key provided."

@@ -30,6 +30,9 @@ from providers.anthropic_translate import (
 from providers.sse import SSEDecoder
 
 API_VERSION = "2023-06-01"
+# What reading a provider's answer of an unexpected shape raises in the
+# translation, which trusts the documented shapes.
+_MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError)
 
 
 def headers_for(target: Target) -> dict[str, str]:
@@ -69,6 +72,13 @@ def _request(target: Target, body: dict) -> dict:
         raise UpstreamError(
             400, exc.message, type="invalid_request_error", param=exc.param
         ) from None
+    except _MALFORMED:
+        # A shape the request checks let through but the translation cannot read.
+        raise UpstreamError(
+            400,
+            "The request cannot be translated for this provider.",
+            type="invalid_request_error",
+        ) from None
 
 
 class AnthropicStream(ChatStream):
@@ -89,6 +99,10 @@ class AnthropicStream(ChatStream):
                         502,
                         f"The provider failed: {exc.message}",
                         code="upstream_error",
+                    ) from None
+                except _MALFORMED:
+                    raise invalid_response(
+                        "The provider's stream has an event of the wrong shape."
                     ) from None
                 self.usage = self._translator.usage
                 for chunk in chunks:
@@ -124,7 +138,12 @@ class AnthropicAdapter(Adapter):
             message.get("content"), list
         ):
             raise invalid_response("The provider's answer is not a message.")
-        return messages_to_chat_response(message, body["model"])
+        try:
+            return messages_to_chat_response(message, body["model"])
+        except _MALFORMED:
+            raise invalid_response(
+                "The provider's message has the wrong shape."
+            ) from None
 
     async def chat_stream(self, target: Target, body: dict) -> ChatStream:
         payload = _request(target, dict(body, stream=True))

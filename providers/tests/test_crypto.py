@@ -17,6 +17,7 @@ from providers import crypto
 from providers.crypto import CryptoError
 from providers.models import DataKey, ProviderCredential
 from providers.services import (
+    CredentialError,
     credential_plaintext,
     data_key_for,
     organization_key_rotate,
@@ -456,3 +457,14 @@ def test_routes_read_credentials_and_data_key_in_one_statement(
     _, target = routing.resolve("openai/gpt-4o-mini", loaded)
 
     assert target.api_key == SECRET
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("secret", ["sk-ünicode-key-123456", "sk-with\ttab-123456"])
+def test_provider_key_that_cannot_travel_in_a_header_is_refused(secret):
+    organization = make_org("crypto-ascii")
+
+    with pytest.raises(CredentialError):
+        provider_credential_set(
+            organization=organization, provider="openai", secret=secret
+        )

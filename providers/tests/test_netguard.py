@@ -225,3 +225,8 @@ def test_check_address_refuses_translation_prefixes(no_private, address):
 def test_check_base_url_refuses_a_host_name_idna_cannot_encode(no_private):
     with pytest.raises(BlockedDestination):
         check_base_url("https://a..b/v1")
+
+
+def test_check_address_refuses_site_local_ipv6(no_private):
+    with pytest.raises(BlockedDestination):
+        check_address("fec0::1")
