@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from keys.auth import KeyContext, KeyRejected, authenticate
 from providers.adapters import Adapter, Target, UpstreamError
+from providers.adapters.anthropic import AnthropicAdapter, openai_usage
 from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
 from proxy.errors import ProxyError
@@ -31,7 +32,7 @@ from proxy.http import Exchange, Receive, Scope, Send
 from proxy.models import UsageRecord
 from proxy.routing import credentials_for, resolve, visible_models
 from proxy.usage import recorder
-from proxy.validation import check_chat, check_embeddings
+from proxy.validation import check_chat, check_embeddings, check_messages
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,59 @@ async def embeddings(call: Call) -> None:
     await call.exchange.json(200, result)
 
 
+async def messages(call: Call) -> None:
+    """Anthropic's Messages API, relayed as it is to Anthropic models."""
+    body = await call.exchange.read_json()
+    check_messages(body)
+    call.watch_disconnect()
+    adapter, target = await _route(call, body)
+    if not isinstance(adapter, AnthropicAdapter):
+        raise ProxyError(
+            400,
+            f"'{body['model']}' is not an Anthropic model; /v1/messages serves "
+            "Anthropic models, /v1/chat/completions serves every model.",
+            param="model",
+        )
+    if body.get("stream"):
+        call.stream = True
+        await _relay_messages(call, adapter, target, body)
+        return
+    result = await adapter.messages(target, body)
+    call.count(openai_usage(result.get("usage") or {}))
+    await call.exchange.json(200, result)
+
+
+async def _relay_messages(
+    call: Call, adapter: AnthropicAdapter, target: Target, body: dict
+) -> None:
+    exchange = call.exchange
+    stream = await adapter.messages_stream(target, body)
+    try:
+        events = stream.__aiter__()
+        first = await anext(events, None)
+        if first is None:
+            raise invalid_response("The provider's stream had no content.")
+        call.first_token()
+        await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
+        try:
+            await exchange.write(_named_event(*first))
+            async for name, data in events:
+                await exchange.write(_named_event(name, data))
+        except UpstreamError as exc:
+            error = ProxyError.from_upstream(exc, call.provider_secret)
+            call.failed(error)
+            await exchange.end_stream_with(error)
+            return
+        await exchange.end()
+    finally:
+        call.count(stream.usage)
+        await stream.aclose()
+
+
+def _named_event(name: str, data: dict) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
 async def list_models(call: Call) -> None:
     assert call.key is not None
     credentials = await credentials_for(call.key.organization_id, call.key.project_id)
@@ -194,7 +248,7 @@ async def _stream_chat(
         except UpstreamError as exc:
             error = ProxyError.from_upstream(exc, call.provider_secret)
             call.failed(error)
-            await exchange.end(b"data: " + error.body() + b"\n\n")
+            await exchange.end_stream_with(error)
             return
         await exchange.end(b"data: [DONE]\n\n")
     finally:
@@ -228,12 +282,14 @@ Handler = Callable[[Call], Awaitable[None]]
 ROUTES: dict[str, tuple[str, Handler]] = {
     "/v1/chat/completions": ("POST", chat_completions),
     "/v1/embeddings": ("POST", embeddings),
+    "/v1/messages": ("POST", messages),
     "/v1/models": ("GET", list_models),
 }
 
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
+    exchange.anthropic = scope["path"].rstrip("/") == "/v1/messages"
     hosts = [value for name, value in scope["headers"] if name == b"host"]
     if len(hosts) != 1 or not host_allowed(hosts[0].decode("latin-1")):
         await exchange.error(
@@ -261,7 +317,7 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if not exchange.started:
             await exchange.error(error)
         elif not exchange.finished:
-            await exchange.end(b"data: " + error.body() + b"\n\n")
+            await exchange.end_stream_with(error)
     finally:
         if call.watcher is not None:
             call.watcher.cancel()

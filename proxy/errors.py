@@ -63,6 +63,25 @@ class ProxyError(Exception):
     def body(self) -> bytes:
         return orjson.dumps(self.payload())
 
+    def anthropic_body(self) -> bytes:
+        """Return the error in Anthropic's shape, for ``/v1/messages``."""
+        kind = _ANTHROPIC_TYPES.get(self.status, "api_error")
+        return orjson.dumps(
+            {"type": "error", "error": {"type": kind, "message": self.message}}
+        )
+
+
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+}
+
 
 def bad_request(message: str, param: str | None = None) -> ProxyError:
     return ProxyError(400, message, param=param)

@@ -35,6 +35,7 @@ class Exchange:
     started: bool = False
     finished: bool = False
     disconnected: bool = False
+    anthropic: bool = False  # errors in Anthropic's shape (``/v1/messages``)
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
     @classmethod
@@ -116,7 +117,14 @@ class Exchange:
     async def error(self, error: ProxyError) -> None:
         extra = [(k.encode(), v.encode()) for k, v in error.headers.items()]
         await self.start(error.status, b"application/json", extra)
-        await self.end(error.body())
+        await self.end(error.anthropic_body() if self.anthropic else error.body())
+
+    async def end_stream_with(self, error: ProxyError) -> None:
+        """End a stream that has begun with an error event."""
+        if self.anthropic:
+            await self.end(b"event: error\ndata: " + error.anthropic_body() + b"\n\n")
+        else:
+            await self.end(b"data: " + error.body() + b"\n\n")
 
     async def watch_disconnect(self, task: asyncio.Task) -> None:
         """Cancel ``task`` when the client goes away before the response ends."""

@@ -108,6 +108,29 @@ def _check_objects(value: Any, param: str) -> None:
             )
 
 
+def check_messages(body: dict[str, Any]) -> None:
+    """Check an Anthropic Messages request as far as relaying it needs."""
+    check_model(body)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("'messages' must be a non-empty array.", "messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise bad_request(
+                f"messages[{index}] must be an object with a string 'role'.",
+                f"messages[{index}]",
+            )
+    max_tokens = body.get("max_tokens")
+    if (
+        not isinstance(max_tokens, int)
+        or isinstance(max_tokens, bool)
+        or max_tokens < 1
+    ):
+        raise bad_request("'max_tokens' is required: a positive integer.", "max_tokens")
+    if not isinstance(body.get("stream", False), bool):
+        raise bad_request("'stream' must be a boolean.", "stream")
+
+
 def check_embeddings(body: dict[str, Any]) -> None:
     check_model(body)
     value = body.get("input")

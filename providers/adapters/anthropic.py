@@ -120,24 +120,65 @@ class AnthropicStream(ChatStream):
         await self._response.aclose()
 
 
+class MessagesStream:
+    """An open upstream stream of Anthropic events, relayed as they are."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.usage: dict | None = None
+
+    async def __aiter__(self) -> AsyncIterator[tuple[str, dict]]:
+        decoder = SSEDecoder()
+        async for raw in http.iter_bytes(self._response):
+            for event in decoder.feed(raw):
+                data = parse_object(event.data.encode())
+                if event.event == "error":
+                    raise error_from_response(502, event.data.encode(), httpx.Headers())
+                self._count(event.event, data)
+                yield event.event, data
+                if event.event == "message_stop":
+                    return
+        raise UpstreamError(
+            502,
+            "The provider's stream ended before it was complete.",
+            code="upstream_stream_broken",
+            retryable=True,
+        )
+
+    def _count(self, name: str, data: dict) -> None:
+        message = data.get("message") if name == "message_start" else data
+        usage = message.get("usage") if isinstance(message, dict) else None
+        if isinstance(usage, dict):
+            self.usage = dict(self.usage or {}, **openai_usage(usage))
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+def openai_usage(usage: dict) -> dict:
+    """Return Anthropic token counts under the names usage records use."""
+    counts: dict = {}
+    prompt = [usage.get(name) for name in _INPUT_COUNTS if name in usage]
+    if prompt and all(isinstance(value, int) for value in prompt):
+        counts["prompt_tokens"] = sum(prompt)
+    if "output_tokens" in usage:
+        counts["completion_tokens"] = usage["output_tokens"]
+    return counts
+
+
+_INPUT_COUNTS = (
+    "input_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+
+
 class AnthropicAdapter(Adapter):
+    speaks_messages = True
+
     async def chat(self, target: Target, body: dict) -> dict:
         payload = _request(target, dict(body, stream=False))
-        response = await http.send(
-            "POST",
-            target.base_url + "/messages",
-            headers=headers_for(target),
-            payload=payload,
-        )
-        if response.status_code != 200:
-            raise error_from_response(
-                response.status_code, response.content, response.headers
-            )
-        message = parse_object(response.content)
-        if message.get("type") != "message" or not isinstance(
-            message.get("content"), list
-        ):
-            raise invalid_response("The provider's answer is not a message.")
+        message = _message(await self._send(target, payload))
         try:
             return messages_to_chat_response(message, body["model"])
         except _MALFORMED:
@@ -147,15 +188,36 @@ class AnthropicAdapter(Adapter):
 
     async def chat_stream(self, target: Target, body: dict) -> ChatStream:
         payload = _request(target, dict(body, stream=True))
+        response = await self._send(target, payload, stream=True)
+        return AnthropicStream(response, body["model"])
+
+    async def messages(self, target: Target, body: dict) -> dict:
+        payload = dict(body, model=target.model, stream=False)
+        return _message(await self._send(target, payload))
+
+    async def messages_stream(self, target: Target, body: dict) -> MessagesStream:
+        payload = dict(body, model=target.model, stream=True)
+        return MessagesStream(await self._send(target, payload, stream=True))
+
+    async def _send(
+        self, target: Target, payload: dict, stream: bool = False
+    ) -> httpx.Response:
         response = await http.send(
             "POST",
             target.base_url + "/messages",
             headers=headers_for(target),
             payload=payload,
-            stream=True,
+            stream=stream,
         )
         if response.status_code != 200:
             content = await response.aread()
             await response.aclose()
             raise error_from_response(response.status_code, content, response.headers)
-        return AnthropicStream(response, body["model"])
+        return response
+
+
+def _message(response: httpx.Response) -> dict:
+    message = parse_object(response.content)
+    if message.get("type") != "message" or not isinstance(message.get("content"), list):
+        raise invalid_response("The provider's answer is not a message.")
+    return message

@@ -60,6 +60,9 @@ class ChatStream:
 
 
 class Adapter:
+    # Whether the provider takes Anthropic Messages requests as they are.
+    speaks_messages = False
+
     async def chat(self, target: Target, body: dict) -> dict:
         raise NotImplementedError
 
