@@ -151,7 +151,7 @@ async def messages(call: Call) -> None:
         await _relay_messages(call, adapter, target, body)
         return
     result = await adapter.messages(target, body)
-    call.count(openai_usage(result.get("usage") or {}))
+    call.count(openai_usage(result.get("usage")))
     await call.exchange.json(200, result)
 
 

@@ -155,9 +155,11 @@ class MessagesStream:
         await self._response.aclose()
 
 
-def openai_usage(usage: dict) -> dict:
+def openai_usage(usage: object) -> dict:
     """Return Anthropic token counts under the names usage records use."""
     counts: dict = {}
+    if not isinstance(usage, dict):
+        return counts
     prompt = [usage.get(name) for name in _INPUT_COUNTS if name in usage]
     if prompt and all(isinstance(value, int) for value in prompt):
         counts["prompt_tokens"] = sum(prompt)
