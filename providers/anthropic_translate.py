@@ -598,9 +598,10 @@ def anthropic_error_to_openai(
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         error = {}
-    message = error.get("message") or f"Upstream provider returned HTTP {status}."
+    # Providers that imitate Anthropic's API do not always send strings here.
+    message = str(error.get("message") or f"Upstream provider returned HTTP {status}.")
     fallback = "server_error" if status >= 500 else "invalid_request_error"
-    err_type, code = _ERROR_TYPES.get(error.get("type", ""), (fallback, None))
+    err_type, code = _ERROR_TYPES.get(str(error.get("type", "")), (fallback, None))
     param = None
     if _PROMPT_TOO_LONG.search(message):
         err_type, code = "invalid_request_error", "context_length_exceeded"

@@ -168,9 +168,10 @@ async def _relay_messages(
         call.first_token()
         await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
         try:
-            await exchange.write(_named_event(*first))
+            secret = call.provider_secret.encode()
+            await exchange.write(_named_event(*first, secret))
             async for name, data in events:
-                await exchange.write(_named_event(name, data))
+                await exchange.write(_named_event(name, data, secret))
         except UpstreamError as exc:
             error = ProxyError.from_upstream(exc, call.provider_secret)
             call.failed(error)
@@ -182,8 +183,12 @@ async def _relay_messages(
         await stream.aclose()
 
 
-def _named_event(name: str, data: dict) -> bytes:
-    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+def _named_event(name: str, data: dict, secret: bytes) -> bytes:
+    payload = orjson.dumps(data)
+    if secret and secret in payload:
+        # Relayed as they are, events could carry the key a provider echoed.
+        payload = payload.replace(secret, b"[redacted]")
+    return b"event: " + name.encode() + b"\ndata: " + payload + b"\n\n"
 
 
 async def list_models(call: Call) -> None:

@@ -127,7 +127,8 @@ def check_messages(body: dict[str, Any]) -> None:
         or max_tokens < 1
     ):
         raise bad_request("'max_tokens' is required: a positive integer.", "max_tokens")
-    if not isinstance(body.get("stream", False), bool):
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
         raise bad_request("'stream' must be a boolean.", "stream")
 
 

@@ -135,3 +135,38 @@ def tenant_provider_key(tenant) -> str:
     return credential_plaintext(
         ProviderCredential.objects.for_organization(tenant.organization).get()
     )
+
+
+def test_provider_echoing_its_key_never_reaches_the_caller(gateway, tenant):
+    secret = tenant_provider_key(tenant)
+    body = {"model": "anthropic/fake-echo-key", "max_tokens": 8, "messages": HELLO}
+    headers = {"x-api-key": tenant.key}
+
+    plain = httpx.post(gateway.v1 + "/messages", json=body, headers=headers, timeout=5)
+    streamed = httpx.post(
+        gateway.v1 + "/messages",
+        json=dict(body, stream=True),
+        headers=headers,
+        timeout=5,
+    )
+
+    assert plain.status_code == 502
+    assert "[redacted]" in plain.text
+    assert streamed.status_code == 200
+    assert "[redacted]" in streamed.text
+    for response in (plain, streamed):
+        assert secret not in response.text
+
+
+def test_stream_null_means_not_streamed(gateway, tenant):
+    body = {"model": MODEL, "max_tokens": 8, "messages": HELLO, "stream": None}
+
+    response = httpx.post(
+        gateway.v1 + "/messages",
+        json=body,
+        headers={"x-api-key": tenant.key},
+        timeout=5,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["type"] == "message"

@@ -132,7 +132,7 @@ class MessagesStream:
         async for raw in http.iter_bytes(self._response):
             for event in decoder.feed(raw):
                 data = parse_object(event.data.encode())
-                if event.event == "error":
+                if event.event == "error" or data.get("type") == "error":
                     raise error_from_response(502, event.data.encode(), httpx.Headers())
                 self._count(event.event, data)
                 yield event.event, data

@@ -1053,3 +1053,12 @@ class TestErrors:
         assert out["error"]["type"] == "server_error"
         out = anthropic_error_to_openai(422, {"unexpected": "shape"})
         assert out["error"]["type"] == "invalid_request_error"
+
+
+def test_error_fields_that_are_not_strings_still_map_to_an_openai_error():
+    body = {"type": "error", "error": {"type": {"k": 1}, "message": ["bad", 42]}}
+
+    error = anthropic_error_to_openai(400, body)["error"]
+
+    assert error["message"] == "['bad', 42]"
+    assert error["type"] == "invalid_request_error"
