@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -148,39 +149,15 @@ async def messages(call: Call) -> None:
         )
     if body.get("stream"):
         call.stream = True
-        await _relay_messages(call, adapter, target, body)
+        secret = call.provider_secret.encode()
+        stream = await adapter.messages_stream(target, body)
+        await _relay(
+            call, stream, lambda event: _named_event(event[0], event[1], secret), b""
+        )
         return
     result = await adapter.messages(target, body)
     call.count(openai_usage(result.get("usage")))
     await call.exchange.json(200, result)
-
-
-async def _relay_messages(
-    call: Call, adapter: AnthropicAdapter, target: Target, body: dict
-) -> None:
-    exchange = call.exchange
-    stream = await adapter.messages_stream(target, body)
-    try:
-        events = stream.__aiter__()
-        first = await anext(events, None)
-        if first is None:
-            raise invalid_response("The provider's stream had no content.")
-        call.first_token()
-        await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
-        try:
-            secret = call.provider_secret.encode()
-            await exchange.write(_named_event(*first, secret))
-            async for name, data in events:
-                await exchange.write(_named_event(name, data, secret))
-        except UpstreamError as exc:
-            error = ProxyError.from_upstream(exc, call.provider_secret)
-            call.failed(error)
-            await exchange.end_stream_with(error)
-            return
-        await exchange.end()
-    finally:
-        call.count(stream.usage)
-        await stream.aclose()
 
 
 def _named_event(name: str, data: dict, secret: bytes) -> bytes:
@@ -232,22 +209,39 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
 async def _stream_chat(
     call: Call, adapter: Adapter, target: Target, body: dict
 ) -> None:
-    exchange = call.exchange
     wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     stream = await adapter.chat_stream(target, body)
+    await _relay(
+        call, stream, lambda chunk: _event(chunk, wants_usage), b"data: [DONE]\n\n"
+    )
+
+
+class OpenStream(Protocol):
+    usage: dict | None
+
+    def __aiter__(self) -> AsyncIterator[Any]: ...
+
+    async def aclose(self) -> None: ...
+
+
+async def _relay(
+    call: Call, stream: OpenStream, encode: Callable[[Any], bytes], last: bytes
+) -> None:
+    """Relay an open provider stream to the caller as server-sent events."""
+    exchange = call.exchange
     try:
-        chunks = stream.__aiter__()
-        # The first chunk is read before the 200 is sent, so a provider that fails
+        items = stream.__aiter__()
+        # The first item is read before the 200 is sent, so a provider that fails
         # straight away still gets the caller a plain JSON error.
-        first = await anext(chunks, None)
+        first = await anext(items, None)
         if first is None:
             raise invalid_response("The provider's stream had no content.")
         call.first_token()
         await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
         try:
-            await exchange.write(_event(first, wants_usage))
-            async for chunk in chunks:
-                data = _event(chunk, wants_usage)
+            await exchange.write(encode(first))
+            async for item in items:
+                data = encode(item)
                 if data:
                     await exchange.write(data)
         except UpstreamError as exc:
@@ -255,7 +249,7 @@ async def _stream_chat(
             call.failed(error)
             await exchange.end_stream_with(error)
             return
-        await exchange.end(b"data: [DONE]\n\n")
+        await exchange.end(last)
     finally:
         call.count(stream.usage)
         await stream.aclose()

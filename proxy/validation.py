@@ -35,11 +35,7 @@ def check_model(body: dict[str, Any]) -> str:
 
 def check_chat(body: dict[str, Any]) -> None:
     check_model(body)
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise bad_request("'messages' must be a non-empty array.", "messages")
-    for index, message in enumerate(messages):
-        _check_message(message, f"messages[{index}]")
+    _check_messages(body)
     _check_types(body)
     _check_objects(body.get("tools"), "tools")
     for index, tool in enumerate(body.get("tools") or []):
@@ -51,6 +47,15 @@ def check_chat(body: dict[str, Any]) -> None:
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or value < 1):
             raise bad_request(f"'{name}' must be a positive integer.", name)
+
+
+def _check_messages(body: dict[str, Any]) -> None:
+    """Check the message list, in the parts OpenAI and Anthropic share."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("'messages' must be a non-empty array.", "messages")
+    for index, message in enumerate(messages):
+        _check_message(message, f"messages[{index}]")
 
 
 def _check_message(message: Any, param: str) -> None:
@@ -111,15 +116,7 @@ def _check_objects(value: Any, param: str) -> None:
 def check_messages(body: dict[str, Any]) -> None:
     """Check an Anthropic Messages request as far as relaying it needs."""
     check_model(body)
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise bad_request("'messages' must be a non-empty array.", "messages")
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise bad_request(
-                f"messages[{index}] must be an object with a string 'role'.",
-                f"messages[{index}]",
-            )
+    _check_messages(body)
     max_tokens = body.get("max_tokens")
     if (
         not isinstance(max_tokens, int)

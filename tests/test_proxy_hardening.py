@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, start_gateway, stop
-from tests.factories import make_tenant
+from tests.factories import make_tenant, wait_for_usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,6 +82,9 @@ def test_provider_usage_that_is_not_numbers_counts_as_zero(gateway, tenant):
 
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"] == "echo: hello"
+    record = wait_for_usage(request_id=response.headers["x-request-id"])
+    assert (record.prompt_tokens, record.completion_tokens) == (0, 0)
+    assert record.status_code == 200
 
 
 def test_unreachable_redis_is_a_503_not_a_500(fake_upstream, tmp_path):

@@ -18,6 +18,7 @@ from providers.adapters.base import (
     invalid_response,
     parse_object,
     provider_error,
+    stream_cut_short,
 )
 from providers.anthropic_translate import (
     StreamError,
@@ -109,12 +110,7 @@ class AnthropicStream(ChatStream):
                     yield chunk
                 if event.event == "message_stop":
                     return
-        raise UpstreamError(
-            502,
-            "The provider's stream ended before it was complete.",
-            code="upstream_stream_broken",
-            retryable=True,
-        )
+        raise stream_cut_short()
 
     async def aclose(self) -> None:
         await self._response.aclose()
@@ -138,12 +134,7 @@ class MessagesStream:
                 yield event.event, data
                 if event.event == "message_stop":
                     return
-        raise UpstreamError(
-            502,
-            "The provider's stream ended before it was complete.",
-            code="upstream_stream_broken",
-            retryable=True,
-        )
+        raise stream_cut_short()
 
     def _count(self, name: str, data: dict) -> None:
         message = data.get("message") if name == "message_start" else data

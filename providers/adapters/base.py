@@ -99,6 +99,15 @@ def parse_object(raw: bytes) -> dict:
     return data
 
 
+def stream_cut_short() -> UpstreamError:
+    return UpstreamError(
+        502,
+        "The provider's stream ended before it was complete.",
+        code="upstream_stream_broken",
+        retryable=True,
+    )
+
+
 def invalid_response(message: str) -> UpstreamError:
     return UpstreamError(502, message, code="upstream_invalid_response", retryable=True)
 

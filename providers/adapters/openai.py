@@ -15,6 +15,7 @@ from providers.adapters.base import (
     UpstreamError,
     parse_object,
     provider_error,
+    stream_cut_short,
 )
 from providers.sse import SSEDecoder
 
@@ -65,12 +66,7 @@ class OpenAIStream(ChatStream):
                 if chunk.get("usage"):
                     self.usage = chunk["usage"]
                 yield chunk
-        raise UpstreamError(
-            502,
-            "The provider's stream ended before it was complete.",
-            code="upstream_stream_broken",
-            retryable=True,
-        )
+        raise stream_cut_short()
 
     async def aclose(self) -> None:
         await self._response.aclose()
