@@ -13,6 +13,10 @@ class User(AbstractUser):
     email = models.EmailField(unique=True, null=True, blank=True)  # type: ignore[assignment]
 
 
+PLAN_RETENTION_DAYS = {"free": 30, "pro": 90}
+ENTERPRISE_DEFAULT_RETENTION_DAYS = 365
+
+
 class Organization(models.Model):
     class Plan(models.TextChoices):
         FREE = "free", "Free"
@@ -22,10 +26,23 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    # Only an Enterprise plan chooses its audit retention; see retention_days.
+    audit_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # Request logs keep prompt and completion text only when this is on, and
+    # then encrypted with the organisation's data key.
+    store_request_text = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.slug
+
+    @property
+    def retention_days(self) -> int:
+        """How long audit records are kept; the purge function agrees."""
+        if self.plan == self.Plan.ENTERPRISE:
+            return self.audit_retention_days or ENTERPRISE_DEFAULT_RETENTION_DAYS
+        return PLAN_RETENTION_DAYS.get(self.plan, PLAN_RETENTION_DAYS["free"])
 
 
 class Project(models.Model):

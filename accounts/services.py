@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import Organization, Project
+from accounts.tenancy import tenant_context
 
 
 def organization_create(
@@ -18,9 +19,10 @@ def organization_create(
 
 
 def project_create(*, organization: Organization, slug: str, name: str = "") -> Project:
-    return Project.objects.create(
-        organization=organization, slug=slug, name=name or slug
-    )
+    with tenant_context(organization):
+        return Project.objects.create(
+            organization=organization, slug=slug, name=name or slug
+        )
 
 
 def organization_by_slug(slug: str) -> Organization:
@@ -28,4 +30,5 @@ def organization_by_slug(slug: str) -> Organization:
 
 
 def project_by_slug(organization: Organization, slug: str) -> Project:
-    return Project.objects.for_organization(organization).get(slug=slug)
+    with tenant_context(organization):
+        return Project.objects.for_organization(organization).get(slug=slug)

@@ -12,6 +12,9 @@ from gateway_project.env import ConfigError
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway_project.settings")
 try:
     django_application = get_asgi_application()
+    from accounts.database import refuse_unsafe_role
+
+    refuse_unsafe_role()
 except ConfigError as exc:
     print(f"warden: configuration error: {exc}", file=sys.stderr)  # noqa: T201
     # 3 is gunicorn's "worker failed to boot": the arbiter stops instead of

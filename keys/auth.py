@@ -25,6 +25,7 @@ from gateway_project.store import store
 from keys import tokens
 from keys.cache import cached_entry, key_mac, remember_key, revoked_mac
 from keys.models import ApiKey
+from keys.services import api_key_by_public_id
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("warden.security.keys")
@@ -135,7 +136,7 @@ async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
 
 def _load_key(public_id: str) -> ApiKey | None:
     close_old_connections()
-    return ApiKey.objects.filter(public_id=public_id).first()
+    return api_key_by_public_id(public_id)
 
 
 def _throttle_keys(public_id: str, client_ip: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project
+from accounts.tenancy import platform_context, tenant_context
 from keys import tokens
 from keys.cache import forget_key
 from keys.models import ApiKey
@@ -30,24 +31,26 @@ def api_key_create(
     if environment not in ApiKey.Environment.values:
         raise ValueError(f"unknown environment {environment!r}")
     full, public_id = tokens.generate(environment)
-    api_key = ApiKey.objects.create(
-        public_id=public_id,
-        organization_id=project.organization_id,
-        project=project,
-        name=name,
-        environment=environment,
-        secret_hash=tokens.hash_secret(full, settings.BCRYPT_ROUNDS),
-        hint=full[-4:],
-        created_by=created_by,
-        expires_at=expires_at,
-        limits=limits or {},
-    )
+    secret_hash = tokens.hash_secret(full, settings.BCRYPT_ROUNDS)
+    with tenant_context(project.organization_id):
+        api_key = ApiKey.objects.create(
+            public_id=public_id,
+            organization_id=project.organization_id,
+            project=project,
+            name=name,
+            environment=environment,
+            secret_hash=secret_hash,
+            hint=full[-4:],
+            created_by=created_by,
+            expires_at=expires_at,
+            limits=limits or {},
+        )
     logger.info("api key created id=%s org=%s", public_id, project.organization_id)
     return api_key, full
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    with transaction.atomic():
+    with tenant_context(api_key.organization_id):
         api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
         if api_key.revoked_at is None:
             api_key.revoked_at = timezone.now()
@@ -55,3 +58,11 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         transaction.on_commit(lambda: forget_key(api_key.public_id, revoked=True))
     logger.info("api key revoked id=%s", api_key.public_id)
     return api_key
+
+
+def api_key_by_public_id(public_id: str) -> ApiKey | None:
+    """Find a key by the id in its prefix, whichever organisation holds it."""
+    # The id is all a presented key tells about its tenant, so this one read
+    # crosses tenants; it returns at most the one row the id names.
+    with platform_context():
+        return ApiKey.objects.filter(public_id=public_id).first()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, Project
+from accounts.tenancy import platform_context, tenant_context
 from providers import crypto
 from providers.catalogue import provider_spec
 from providers.models import DataKey, ProviderCredential
@@ -22,16 +22,17 @@ class CredentialError(ValueError):
 
 def data_key_for(organization_id: int) -> bytes:
     """Return the organisation's data key, creating and wrapping one on first use."""
-    row = DataKey.objects.for_organization(organization_id).first()
-    if row is None:
-        key = crypto.new_data_key()
-        key_id, wrapped = crypto.wrap(key, organization_id)
-        row, created = DataKey.objects.get_or_create(
-            organization_id=organization_id,
-            defaults={"master_key_id": key_id, "wrapped_key": wrapped},
-        )
-        if created:
-            return key
+    with tenant_context(organization_id):
+        row = DataKey.objects.for_organization(organization_id).first()
+        if row is None:
+            key = crypto.new_data_key()
+            key_id, wrapped = crypto.wrap(key, organization_id)
+            row, created = DataKey.objects.get_or_create(
+                organization_id=organization_id,
+                defaults={"master_key_id": key_id, "wrapped_key": wrapped},
+            )
+            if created:
+                return key
     return crypto.unwrap(row.master_key_id, bytes(row.wrapped_key), organization_id)
 
 
@@ -65,7 +66,7 @@ def provider_credential_set(
     elif not spec.base_url:
         raise CredentialError(f"provider {provider!r} needs a base URL")
 
-    with transaction.atomic():
+    with tenant_context(organization):
         credential = (
             ProviderCredential.objects.for_organization(organization)
             .select_for_update()
@@ -93,9 +94,16 @@ def master_key_rotate() -> int:
     """Rewrap every data key under the active master key; return how many changed."""
     active_id, _ = crypto.active_master_key()
     changed = 0
-    for row in DataKey.objects.exclude(master_key_id=active_id).iterator():
-        with transaction.atomic():
-            row = DataKey.objects.select_for_update().get(pk=row.pk)
+    # Every organisation's data key, so this crosses tenants.
+    with platform_context():
+        stale = list(
+            DataKey.objects.exclude(master_key_id=active_id).values_list(
+                "pk", flat=True
+            )
+        )
+    for pk in stale:
+        with platform_context():
+            row = DataKey.objects.select_for_update().get(pk=pk)
             if row.master_key_id == active_id:
                 continue
             key = crypto.unwrap(
@@ -110,7 +118,7 @@ def master_key_rotate() -> int:
 
 def organization_key_rotate(*, organization: Organization) -> int:
     """Re-encrypt the organisation's credentials under a fresh data key."""
-    with transaction.atomic():
+    with tenant_context(organization):
         row = (
             DataKey.objects.select_for_update()
             .filter(organization=organization)

@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from asgiref.sync import sync_to_async
 
+from accounts.tenancy import tenant_context
 from providers import crypto
 from providers.adapters import ADAPTERS, Adapter, Target
 from providers.catalogue import catalogue, model_spec, provider_spec, split_model_name
@@ -60,12 +61,13 @@ def _load(organization_id: int, project_id: int) -> OrgCredentials:
     close_old_connections()
     # One statement reads the credentials and the wrapped data key together, so
     # a concurrent rotate_org_key cannot pair old ciphertexts with a new key.
-    rows = (
-        ProviderCredential.objects.for_organization(organization_id)
-        .filter(Q(project_id=project_id) | Q(project__isnull=True))
-        .select_related("organization__data_key")
-        .order_by("project_id")  # NULLs sort after the project's own rows
-    )
+    with tenant_context(organization_id):
+        rows = list(
+            ProviderCredential.objects.for_organization(organization_id)
+            .filter(Q(project_id=project_id) | Q(project__isnull=True))
+            .select_related("organization__data_key")
+            .order_by("project_id")  # NULLs sort after the project's own rows
+        )
     by_provider: dict[str, StoredCredential] = {}
     data_key: DataKey | None = None
     for row in rows:

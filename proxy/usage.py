@@ -23,6 +23,7 @@ from django.db import (
 
 from asgiref.sync import sync_to_async
 
+from accounts.tenancy import tenant_context
 from keys.models import ApiKey
 from proxy.models import UsageRecord
 
@@ -84,11 +85,19 @@ def write_batch(batch: list[UsageRecord]) -> None:
     for record in batch:
         if record.api_key_id is not None:
             last_used[record.api_key_id] = record.created_at
+    by_organization: dict[int, list[UsageRecord]] = defaultdict(list)
+    for record in batch:
+        by_organization[record.organization_id].append(record)
     with transaction.atomic():
-        UsageRecord.objects.bulk_create(batch, batch_size=500)
-        # last_used_at comes from the batch, not from a write per request.
-        for key_id, used_at in last_used.items():
-            ApiKey.objects.filter(pk=key_id).update(last_used_at=used_at)
+        for organization_id, records in by_organization.items():
+            with tenant_context(organization_id):
+                UsageRecord.objects.bulk_create(records, batch_size=500)
+                # last_used_at comes from the batch, not from a write per request.
+                keys = {r.api_key_id for r in records if r.api_key_id is not None}
+                for key_id in keys:
+                    ApiKey.objects.filter(pk=key_id).update(
+                        last_used_at=last_used[key_id]
+                    )
 
 
 def write_each(batch: list[UsageRecord]) -> list[UsageRecord]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from accounts.models import Organization, Project
 from accounts.services import organization_create, project_create
+from accounts.tenancy import platform_context
 from keys.models import ApiKey
 from keys.services import api_key_create
 from providers.models import ProviderCredential
@@ -57,7 +58,8 @@ def wait_for_usage(**filters) -> UsageRecord:
     """Return the usage record matching ``filters`` once the gateway wrote it."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        record = UsageRecord.objects.filter(**filters).first()
+        with platform_context():
+            record = UsageRecord.objects.filter(**filters).first()
         if record is not None:
             return record
         time.sleep(0.05)

@@ -8,6 +8,7 @@ import anthropic
 import httpx
 import pytest
 
+from accounts.tenancy import platform_context
 from providers.models import ProviderCredential
 from providers.services import credential_plaintext
 from tests.factories import make_tenant, wait_for_usage
@@ -132,9 +133,9 @@ def test_stream_broken_midway_ends_with_an_error_event(gateway, tenant):
 
 
 def tenant_provider_key(tenant) -> str:
-    return credential_plaintext(
-        ProviderCredential.objects.for_organization(tenant.organization).get()
-    )
+    with platform_context():
+        row = ProviderCredential.objects.for_organization(tenant.organization).get()
+    return credential_plaintext(row)
 
 
 def test_provider_echoing_its_key_never_reaches_the_caller(gateway, tenant):

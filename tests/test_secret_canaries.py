@@ -23,6 +23,7 @@ import httpx
 import pytest
 import redis
 
+from accounts.tenancy import platform_context
 from keys import tokens
 from providers.models import ProviderCredential
 from providers.services import credential_plaintext
@@ -130,8 +131,11 @@ def forged(gateway_key: str) -> str:
 def wait_for_usage(organization_ids: list[int], count: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        done = UsageRecord.objects.filter(organization_id__in=organization_ids)
-        if done.count() >= count:
+        with platform_context():
+            done = UsageRecord.objects.filter(
+                organization_id__in=organization_ids
+            ).count()
+        if done >= count:
             return
         time.sleep(0.05)
     raise AssertionError(f"expected {count} usage records")
@@ -148,7 +152,8 @@ def cell_texts(value: object) -> list[str | bytes]:
 def database_cells() -> list[tuple[str, object]]:
     cells = []
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    # Past row-level security: every tenant's rows are searched.
+    with platform_context(), connection.cursor() as cursor:
         for table in connection.introspection.table_names():
             cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608
             for row in cursor.fetchall():
@@ -239,9 +244,10 @@ def test_provider_and_gateway_secrets_never_leak(
     ]
     for secret in canaries:
         assert any(secret in value for value in sent), "the upstream never got it"
-    stored = list(
-        ProviderCredential.objects.filter(organization_id__in=organization_ids)
-    )
+    with platform_context():
+        stored = list(
+            ProviderCredential.objects.filter(organization_id__in=organization_ids)
+        )
     assert len(stored) == 4
     assert {credential_plaintext(row) for row in stored} == set(canaries)
 

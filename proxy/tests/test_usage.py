@@ -8,6 +8,7 @@ from django.utils import timezone
 import pytest
 from asgiref.sync import sync_to_async
 
+from accounts.tenancy import platform_context
 from proxy.models import UsageRecord
 from proxy.usage import UsageRecorder
 from tests.factories import make_tenant
@@ -49,6 +50,7 @@ def test_record_postgresql_refuses_is_dropped_and_the_others_written():
 
     asyncio.run(flush())
 
-    written = sorted(UsageRecord.objects.values_list("model", flat=True))
+    with platform_context():
+        written = sorted(UsageRecord.objects.values_list("model", flat=True))
     assert written == ["good-1", "good-2"]
     assert recorder._pending == []

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization, Project
+from accounts.tenancy import tenant_context
 from keys import tokens
 from keys.models import ApiKey
 from keys.services import api_key_create
@@ -27,9 +28,10 @@ class Command(BaseCommand):
         organization, _ = Organization.objects.get_or_create(
             slug="demo", defaults={"name": "Demo"}
         )
-        project, _ = Project.objects.get_or_create(
-            organization=organization, slug="default", defaults={"name": "Default"}
-        )
+        with tenant_context(organization):
+            project, _ = Project.objects.get_or_create(
+                organization=organization, slug="default", defaults={"name": "Default"}
+            )
         key = self._remembered_key(project) or self._new_key(project)
         self.stdout.write(_banner(key, options["port"]))
 
@@ -42,10 +44,13 @@ class Command(BaseCommand):
             return None
         key = path.read_text().strip()
         parsed = tokens.parse(key)
-        alive = parsed and ApiKey.objects.filter(
-            public_id=parsed.public_id, project=project, revoked_at__isnull=True
-        )
-        return key if alive and alive.exists() else None
+        if not parsed:
+            return None
+        with tenant_context(project.organization_id):
+            alive = ApiKey.objects.filter(
+                public_id=parsed.public_id, project=project, revoked_at__isnull=True
+            ).exists()
+        return key if alive else None
 
     def _new_key(self, project: Project) -> str:
         _, key = api_key_create(project=project, name="quick start")

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from keys.models import ApiKey
-from keys.services import api_key_revoke
+from keys.services import api_key_by_public_id, api_key_revoke
 
 
 class Command(BaseCommand):
@@ -11,7 +10,7 @@ class Command(BaseCommand):
         parser.add_argument("id", help="the key's public id")
 
     def handle(self, *args, **options):
-        api_key = ApiKey.objects.filter(public_id=options["id"]).first()
+        api_key = api_key_by_public_id(options["id"])
         if api_key is None:
             raise CommandError(f"no API key {options['id']!r}")
         api_key_revoke(api_key=api_key)

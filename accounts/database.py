@@ -1,0 +1,95 @@
+"""The database roles: the owner that migrates, the application that serves.
+
+Migrations run as the role that owns the tables. The application connects as
+``DATABASE_APP_ROLE``: not a superuser, no BYPASSRLS, owner of nothing, so
+row-level security binds it. After every ``migrate`` the owner grants that role
+what it needs, and on append-only tables no more than reading and inserting.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connections
+
+_append_only: set[str] = set()
+
+
+def append_only(model):
+    """Class decorator: the application role may only read and insert rows."""
+    _append_only.add(model._meta.db_table)
+    return model
+
+
+def append_only_tables() -> frozenset[str]:
+    return frozenset(_append_only)
+
+
+def grant_app_role(using: str = "default", *, role: str | None = None) -> bool:
+    """Grant the application role its privileges; False when there is none."""
+    connection = connections[using]
+    role = role if role is not None else settings.DATABASE_APP_ROLE
+    if connection.vendor != "postgresql" or not role:
+        return False
+    quoted = connection.ops.quote_name(role)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            return False
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+        cursor.execute(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+            f"TO {quoted}"
+        )
+        cursor.execute(
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"
+        )
+        for table in sorted(_append_only):
+            cursor.execute(
+                f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)}"
+                f" FROM {quoted}"
+            )
+    return True
+
+
+def role_problems(using: str = "default") -> list[str]:
+    """Why the connected role could escape row-level security, if it could."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return []
+    problems = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
+            "WHERE rolname = current_user"
+        )
+        user, superuser, bypass = cursor.fetchone()
+        if superuser:
+            problems.append(f"database role {user!r} is a superuser")
+        if bypass:
+            problems.append(f"database role {user!r} has BYPASSRLS")
+        cursor.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+            "AND c.relkind = 'r' AND c.relrowsecurity "
+            "AND pg_get_userbyid(c.relowner) = current_user"
+        )
+        if cursor.fetchone()[0]:
+            problems.append(
+                f"database role {user!r} owns the tenant tables; connect as "
+                "DATABASE_APP_ROLE and migrate as the owner"
+            )
+    return problems
+
+
+def refuse_unsafe_role() -> None:
+    """Raise ConfigError in production when row-level security would not bind."""
+    from gateway_project.env import ConfigError
+
+    if settings.DEBUG:
+        return
+    problems = role_problems()
+    connections["default"].close()
+    if problems:
+        raise ConfigError(
+            "; ".join(problems) + " (row-level security would not isolate tenants)"
+        )

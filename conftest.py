@@ -1,0 +1,62 @@
+"""Fixtures every test directory shares: the database runs as the app role."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, connections
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Create and migrate the test database as its owner, then run as the app role.
+
+    Every test, and every gateway process a test starts, connects as
+    DATABASE_APP_ROLE, so row-level security binds them as it binds
+    production. The database is dropped as the owner again.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    role = settings.DATABASE_APP_ROLE
+    with django_db_blocker.unblock():
+        ensure_app_role(role)
+    owner = connection.settings_dict.get("USER")
+    _connect_as(role)
+    try:
+        yield
+    finally:
+        _connect_as(owner)
+
+
+def ensure_app_role(role: str) -> None:
+    from django.db import DatabaseError
+
+    from accounts.database import grant_app_role
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            try:
+                cursor.execute(
+                    f"CREATE ROLE {connection.ops.quote_name(role)} LOGIN "
+                    "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+                )
+            except DatabaseError:
+                pass  # another test run on this cluster made it meanwhile
+    assert grant_app_role(role=role)
+    with connection.cursor() as cursor:
+        # Test-only: the transactional tests' teardown empties every table
+        # with TRUNCATE. Production grants the role no TRUNCATE at all.
+        cursor.execute(
+            "GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "
+            + connection.ops.quote_name(role)
+        )
+
+
+def _connect_as(user: str | None) -> None:
+    for alias in connections:
+        connections[alias].close()
+        connections[alias].settings_dict["USER"] = user
+        settings.DATABASES[alias]["USER"] = user
