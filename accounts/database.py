@@ -43,6 +43,9 @@ def grant_app_role(using: str = "default", *, role: str | None = None) -> bool:
         cursor.execute(
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"
         )
+        # Functions the owner defines for the app (the audit purge, say) are
+        # revoked from PUBLIC by their migrations and granted here.
+        cursor.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {quoted}")
         for table in sorted(_append_only):
             cursor.execute(
                 f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)}"

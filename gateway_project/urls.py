@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from gateway_project import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("accounts/", include("accounts.urls")),
+    path("orgs/<slug:org>/audit/", include("audit.urls")),
+    path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""The management API: the person's own data."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The management API for one organisation's audit trail."""
+
+urlpatterns: list = []

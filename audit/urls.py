@@ -1,0 +1,4 @@
+"""Audit review pages of one organisation."""
+
+app_name = "audit"
+urlpatterns: list = []
