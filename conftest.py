@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.db import connection, connections
 
 import pytest
+
+
+def services_available() -> bool:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return "postgresql" in engine and bool(settings.REDIS_URL)
+
+
+def pytest_collection_modifyitems(config, items):
+    if services_available():
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(
+            "REQUIRE_SERVICES=1 but DATABASE_URL/REDIS_URL do not point at "
+            "PostgreSQL and Redis"
+        )
+    skip = pytest.mark.skip(reason="needs PostgreSQL and Redis (see make test)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

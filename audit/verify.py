@@ -69,12 +69,12 @@ def _walk(organization_id, head, events) -> Verdict:
         return Verdict(
             organization_id,
             checked,
-            awaiting[0] + 1,
-            "earlier records removed without a purge checkpoint",
+            1,
+            f"records up to {awaiting[0]} removed without a purge checkpoint",
         )
-    if head is not None and (previous is None or previous.seq < head.seq):
-        missing = (previous.seq if previous else 0) + 1
-        return Verdict(organization_id, checked, missing, "newest records removed")
+    last_seq = previous.seq if previous is not None else 0
+    if head is not None and last_seq < head.seq:
+        return Verdict(organization_id, checked, last_seq + 1, "newest records removed")
     if (
         head is not None
         and previous is not None

@@ -23,25 +23,6 @@ from tests.fake_upstream import FakeUpstream
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def services_available() -> bool:
-    engine = settings.DATABASES["default"]["ENGINE"]
-    return "postgresql" in engine and bool(settings.REDIS_URL)
-
-
-def pytest_collection_modifyitems(config, items):
-    if services_available():
-        return
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        raise pytest.UsageError(
-            "REQUIRE_SERVICES=1 but DATABASE_URL/REDIS_URL do not point at "
-            "PostgreSQL and Redis"
-        )
-    skip = pytest.mark.skip(reason="needs PostgreSQL and Redis (see make test)")
-    for item in items:
-        if "services" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.fixture
 def tenant(fake_upstream):
     """An organisation whose ``openai`` credential points at the fake provider."""
