@@ -1,25 +1,50 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
 from accounts.models import Membership, Organization, Project, User
+from audit.admin import AuditedAdmin
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedAdmin, UserAdmin):
+    pass
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+    pass
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
+    """Organisations are not deleted here: deletion has its own flow."""
+
     list_display = ["slug", "name", "plan", "created_at"]
     search_fields = ["slug", "name"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(AuditedAdmin):
+    """Projects are not deleted here: their keys would keep working from the
+    workers' cache. ``accounts.services.project_delete`` refuses that case.
+    """
+
     list_display = ["slug", "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["slug", "organization__slug"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "organization", "role"]
     list_select_related = ["user", "organization"]

@@ -12,6 +12,12 @@ class User(AbstractUser):
     # unique index.
     email = models.EmailField(unique=True, null=True, blank=True)  # type: ignore[assignment]
 
+    def save(self, *args, **kwargs) -> None:
+        # Django's forms and create_user() give "" for no address.
+        if not self.email:
+            self.email = None
+        super().save(*args, **kwargs)
+
 
 PLAN_RETENTION_DAYS = {"free": 30, "pro": 90}
 ENTERPRISE_DEFAULT_RETENTION_DAYS = 365

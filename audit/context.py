@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -68,6 +70,15 @@ def acting_as(actor: Actor) -> Any:
     return bound(actor=actor)
 
 
+# The characters and length the proxy accepts in an incoming X-Request-ID.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id(given: str = "") -> str:
+    """Return ``given`` when it is a well-formed request id, else a new one."""
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 def client_address(value: str) -> str:
     """A valid IP address in its canonical text, or nothing."""
     try:
@@ -87,5 +98,5 @@ def from_request(request: HttpRequest) -> AuditContext:
         actor=actor,
         ip_address=client_address(request.META.get("REMOTE_ADDR", "")),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        request_id=request.META.get("HTTP_X_REQUEST_ID", "")[:128],
+        request_id=request_id(request.META.get("HTTP_X_REQUEST_ID", "")),
     )

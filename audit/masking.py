@@ -7,12 +7,19 @@ from typing import Any
 
 MASK = "[masked]"
 
-# Field names whose values are secret whatever they look like.
-_SECRET_NAME = re.compile(
-    r"(secret|passw|passphrase|token|api_?key|authorization|credential|private"
-    r"|ciphertext|wrapped|cookie|session|otp|recovery|signature|data_?key)",
-    re.IGNORECASE,
-)
+# Field names whose values are secret whatever they look like, matched as whole
+# words of the name ("otp" masks "otp_secret", not "footprint").
+_SECRET_WORDS = frozenset(
+    {
+        "secret", "password", "passwd", "pwd", "passphrase", "token", "apikey",
+        "authorization", "credential", "credentials", "ciphertext", "wrapped",
+        "cookie", "otp", "totp", "recovery", "signature", "datakey", "privatekey",
+        "sessionid",
+    }
+)  # fmt: skip
+_SECRET_PAIRS = (
+    "api_key", "data_key", "private_key", "access_key", "session_key", "session_id",
+)  # fmt: skip
 # Names that match the above but hold no secret.
 _SAFE_NAMES = frozenset({"hint", "key_hint", "api_key_id", "public_id", "token_count"})
 
@@ -36,7 +43,16 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^/\s:@]*:)[^@\s/]+(?
 
 
 def is_secret_name(name: str) -> bool:
-    return name.lower() not in _SAFE_NAMES and bool(_SECRET_NAME.search(name))
+    words = re.findall(
+        r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    )
+    joined = "_".join(words)
+    if joined in _SAFE_NAMES:
+        return False
+    stems = {word.rstrip("0123456789") for word in words}  # password1, password2
+    return bool(_SECRET_WORDS.intersection(stems)) or any(
+        pair in joined for pair in _SECRET_PAIRS
+    )
 
 
 def mask_text(text: str) -> str:

@@ -18,9 +18,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Organization
+from accounts.models import Membership, Organization
 from accounts.tenancy import organization_id as _organization_id
-from accounts.tenancy import platform_context, tenant_context
+from accounts.tenancy import platform_context, tenant_context, user_context
 from audit import context as audit_context
 from audit.context import Actor
 from audit.masking import mask, mask_text
@@ -83,6 +83,40 @@ def record(
         logger.error("audit write failed action=%s org=%s: %s", action, org_id, exc)
         raise AuditWriteError(f"audit record for {action} not written") from exc
     return event
+
+
+def record_for_user(user: Any, action: str, **fields: Any) -> list[AuditEvent]:
+    """Record an event about a person on each of their chains, in one transaction.
+
+    For sign-ins, second factors and sessions: one record on each chain
+    ``person_chains`` names. ``fields`` are those of ``record``, except
+    ``organization``.
+    """
+    with transaction.atomic():
+        return [
+            record(action, organization=chain, **fields)
+            for chain in person_chains(user)
+        ]
+
+
+def person_chains(user: Any) -> list[int | None]:
+    """Return the chains a person's own events go to.
+
+    Each organisation they belong to (not one being deleted), so its owners
+    see their members' sign-ins; and the platform's (None) when they belong to
+    none or are platform staff, whose sign-ins the platform itself must see.
+    Platform first, then by organisation, the order every writer locks heads in.
+    """
+    with user_context(user.pk):
+        memberships = Membership.objects.filter(
+            user_id=user.pk, organization__deleted_at__isnull=True
+        )
+        chains: list[int | None] = sorted(
+            memberships.values_list("organization_id", flat=True)
+        )
+    if not chains or user.is_staff:
+        chains.insert(0, None)
+    return chains
 
 
 def canonical(value: Any) -> str:

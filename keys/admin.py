@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
+from audit.admin import AuditedAdmin
 from keys.models import ApiKey
 from keys.services import api_key_revoke
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditedAdmin):
     """Read-only view of gateway keys; the hash is never shown.
 
     Keys are revoked, never deleted: a deleted row would lose its usage history,

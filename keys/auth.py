@@ -23,7 +23,13 @@ from asgiref.sync import sync_to_async
 
 from gateway_project.store import store
 from keys import tokens
-from keys.cache import cached_entry, key_mac, remember_key, revoked_mac
+from keys.cache import (
+    cached_entry,
+    key_mac,
+    remember_key,
+    revoked_mac,
+    revoked_organization,
+)
 from keys.models import ApiKey
 from keys.services import api_key_by_public_id
 
@@ -32,11 +38,38 @@ security_logger = logging.getLogger("warden.security.keys")
 
 
 class KeyRejected(Exception):
-    def __init__(self, message: str, *, status: int = 401, retry_after: int = 0):
+    """The key was refused.
+
+    ``organization_id`` is set only when the caller proved to hold a real key
+    (revoked or expired), so the refusal can go on that organisation's trail.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 401,
+        retry_after: int = 0,
+        reason: str = "",
+        public_id: str = "",
+        organization_id: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        self.reason = reason
+        self.public_id = public_id
+        self.organization_id = organization_id
+
+
+def _revoked(public_id: str, organization_id: int | None) -> KeyRejected:
+    return KeyRejected(
+        "This API key has been revoked.",
+        reason="key_revoked",
+        public_id=public_id,
+        organization_id=organization_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -56,12 +89,15 @@ async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
         raise KeyRejected("Incorrect API key provided.")
 
     entry = await cached_entry(parsed.public_id)
-    if isinstance(entry, bytes):
-        mac = revoked_mac(entry)
-        if mac and hmac.compare_digest(mac, key_mac(parsed.full)):
-            raise KeyRejected("This API key has been revoked.")
+    tombstone_mac = revoked_mac(entry) if isinstance(entry, bytes) else None
+    if isinstance(entry, bytes) and tombstone_mac:
+        if hmac.compare_digest(tombstone_mac, key_mac(parsed.full)):
+            raise _revoked(parsed.public_id, revoked_organization(entry))
         await _failed(parsed.public_id, client_ip)
         raise KeyRejected("Incorrect API key provided.")
+    # A tombstone without a MAC (the key was not cached when it was revoked)
+    # cannot tell the real key from a forged one: the check below can, and
+    # says "revoked" only to the real key.
     if isinstance(entry, dict):
         if hmac.compare_digest(entry["mac"], key_mac(parsed.full)):
             return _context(entry)
@@ -80,7 +116,12 @@ async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
 def _context(entry: dict) -> KeyContext:
     expires = entry.get("expires")
     if expires is not None and expires <= time.time():
-        raise KeyRejected("This API key has expired.")
+        raise KeyRejected(
+            "This API key has expired.",
+            reason="key_expired",
+            public_id=entry["public_id"],
+            organization_id=entry["org"],
+        )
     return KeyContext(
         api_key_id=entry["key"],
         public_id=entry["public_id"],
@@ -120,7 +161,7 @@ async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
         return None
     if row.revoked_at is not None:
         # Said only to a caller who holds the real key.
-        raise KeyRejected("This API key has been revoked.")
+        raise _revoked(row.public_id, row.organization_id)
     if row.environment != parsed.environment:
         return None
     return {

@@ -64,21 +64,31 @@ async def remember_key(public_id: str, entry: dict) -> None:
     await store().aset(cache_key(public_id), orjson.dumps(entry), _ttl(), nx=True)
 
 
-def forget_key(public_id: str, *, revoked: bool = False) -> None:
+def forget_key(
+    public_id: str, *, revoked: bool = False, organization_id: int | None = None
+) -> None:
     if not revoked:
         store().delete(cache_key(public_id))
         return
     # The tombstone keeps the key's MAC when it was cached, so "revoked" is said
-    # only to a caller presenting the real key.
+    # only to a caller presenting the real key, and the organisation, so that
+    # caller's attempt is recorded on its audit trail.
     raw = store().get(cache_key(public_id))
     mac = b""
     if raw is not None and not raw.startswith(REVOKED):
         mac = orjson.loads(raw)["mac"].encode()
-    store().set(cache_key(public_id), REVOKED + b":" + mac, _ttl())
+    owner = str(organization_id or "").encode()
+    store().set(cache_key(public_id), REVOKED + b":" + mac + b":" + owner, _ttl())
 
 
 def revoked_mac(raw: bytes) -> str | None:
     """Return the MAC kept in a tombstone, or None if ``raw`` is no tombstone."""
     if not raw.startswith(REVOKED):
         return None
-    return raw[len(REVOKED) + 1 :].decode()
+    return raw[len(REVOKED) + 1 :].decode().split(":")[0]
+
+
+def revoked_organization(raw: bytes) -> int | None:
+    """Return the organisation named in a tombstone, if it names one."""
+    fields = raw[len(REVOKED) + 1 :].decode().split(":")
+    return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None

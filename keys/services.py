@@ -1,4 +1,4 @@
-"""Gateway API keys: creating and revoking them."""
+"""Gateway API keys: creating, limiting and revoking them; each change audited."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Project
 from accounts.tenancy import platform_context, tenant_context
+from audit.services import record
 from keys import tokens
 from keys.cache import forget_key
 from keys.models import ApiKey
@@ -45,6 +46,20 @@ def api_key_create(
             expires_at=expires_at,
             limits=limits or {},
         )
+        record(
+            "api_key.created",
+            organization=project.organization_id,
+            target=api_key,
+            target_id=public_id,
+            after={
+                "name": name,
+                "environment": environment,
+                "project": project.slug,
+                "hint": api_key.hint,
+                "limits": api_key.limits,
+                "expires_at": expires_at,
+            },
+        )
     logger.info("api key created id=%s org=%s", public_id, project.organization_id)
     return api_key, full
 
@@ -55,8 +70,45 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         if api_key.revoked_at is None:
             api_key.revoked_at = timezone.now()
             api_key.save(update_fields=["revoked_at"])
-        transaction.on_commit(lambda: forget_key(api_key.public_id, revoked=True))
+            record(
+                "api_key.revoked",
+                organization=api_key.organization_id,
+                target=api_key,
+                target_id=api_key.public_id,
+                after={"name": api_key.name, "revoked_at": api_key.revoked_at},
+            )
+        transaction.on_commit(
+            lambda: forget_key(
+                api_key.public_id,
+                revoked=True,
+                organization_id=api_key.organization_id,
+            )
+        )
     logger.info("api key revoked id=%s", api_key.public_id)
+    return api_key
+
+
+def api_key_update_limits(*, api_key: ApiKey, limits: dict) -> ApiKey:
+    if not isinstance(limits, dict):
+        raise ValueError("limits must be a JSON object")
+    with tenant_context(api_key.organization_id):
+        api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        before = api_key.limits
+        if before != limits:
+            api_key.limits = limits
+            api_key.save(update_fields=["limits"])
+            record(
+                "api_key.limits_changed",
+                organization=api_key.organization_id,
+                target=api_key,
+                target_id=api_key.public_id,
+                before=before,
+                after=limits,
+            )
+            # Workers read limits from the cached entry: drop it, so the next
+            # request verifies the key again and sees the new ones.
+            transaction.on_commit(lambda: forget_key(api_key.public_id))
+            logger.info("api key limits changed id=%s", api_key.public_id)
     return api_key
 
 

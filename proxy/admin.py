@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from audit.admin import AuditedAdmin
 from proxy.models import UsageRecord
 
 
 @admin.register(UsageRecord)
-class UsageRecordAdmin(admin.ModelAdmin):
+class UsageRecordAdmin(AuditedAdmin):
+    """Read-only: usage is the organisation's history and its bill."""
+
     list_display = [
         "created_at",
         "organization",
@@ -23,4 +26,7 @@ class UsageRecordAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,10 +1,11 @@
-"""Worker start-up and shutdown: flush usage, close shared clients."""
+"""Worker start-up and shutdown: flush usage and security events, close clients."""
 
 from __future__ import annotations
 
 import gc
 import logging
 
+from audit.security import close_writer
 from gateway_project.store import RedisStore, store
 from providers.http import close_client
 from proxy.usage import close_recorder
@@ -28,6 +29,7 @@ async def lifespan(scope, receive, send) -> None:
 
 async def shutdown() -> None:
     await close_recorder()
+    await close_writer()
     await close_client()
     shared = store()
     if isinstance(shared, RedisStore):

@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import IntegrityError
 
 from accounts.models import Organization
 from accounts.services import organization_create, project_create
+from audit.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create an organisation and, optionally, its first project."
 
     def add_arguments(self, parser):

@@ -7,16 +7,18 @@ prints the same key; this command refuses to run with ``DEBUG`` off.
 import os
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization, Project
+from accounts.services import organization_create, project_create
 from accounts.tenancy import tenant_context
+from audit.commands import AuditedCommand
 from keys import tokens
 from keys.models import ApiKey
 from keys.services import api_key_create
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Seed the quick-start organisation, project and API key."
 
     def add_arguments(self, parser):
@@ -25,12 +27,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo is for development; DEBUG is off")
-        organization, _ = Organization.objects.get_or_create(
-            slug="demo", defaults={"name": "Demo"}
-        )
+        organization = Organization.objects.filter(slug="demo").first()
+        if organization is None:
+            organization = organization_create(slug="demo", name="Demo")
         with tenant_context(organization):
-            project, _ = Project.objects.get_or_create(
-                organization=organization, slug="default", defaults={"name": "Default"}
+            project = (
+                Project.objects.for_organization(organization)
+                .filter(slug="default")
+                .first()
+            )
+        if project is None:
+            project = project_create(
+                organization=organization, slug="default", name="Default"
             )
         key = self._remembered_key(project) or self._new_key(project)
         self.stdout.write(_banner(key, options["port"]))

@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization
 from audit import retention
+from audit.commands import AuditedCommand
 from audit.context import Actor, acting_as
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Remove audit records older than each organisation's plan keeps them "
         "(Free 30 days, Pro 90, Enterprise its own setting, default 365), "

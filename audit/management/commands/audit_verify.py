@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization
+from audit.commands import AuditedCommand
 from audit.verify import verify
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Check every audit chain (or one organisation's) and report the first "
         "broken link; exits 1 when a chain is broken."

@@ -1,14 +1,15 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization, Project
 from accounts.services import organization_by_slug, project_by_slug
+from audit.commands import AuditedCommand
 from keys.models import ApiKey
 from keys.services import api_key_create
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create a gateway API key and print it once."
 
     def add_arguments(self, parser):

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from audit.commands import AuditedCommand
 from keys.services import api_key_by_public_id, api_key_revoke
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Revoke a gateway API key by its public id; it stops working at once."
 
     def add_arguments(self, parser):

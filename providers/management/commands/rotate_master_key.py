@@ -1,10 +1,9 @@
-from django.core.management.base import BaseCommand
-
+from audit.commands import AuditedCommand
 from providers.crypto import active_master_key
 from providers.services import master_key_rotate
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Rewrap every organisation's data key under the first key in MASTER_KEYS. "
         "Safe to run again; afterwards older keys can be removed from the keyring."

@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization
 from accounts.services import organization_by_slug
+from audit.commands import AuditedCommand
 from providers.services import organization_key_rotate
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Re-encrypt one organisation's provider credentials under a fresh data key."
 
     def add_arguments(self, parser):

@@ -1,15 +1,16 @@
 import getpass
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Organization, Project
 from accounts.services import organization_by_slug, project_by_slug
+from audit.commands import AuditedCommand
 from providers.netguard import BlockedDestination
 from providers.services import CredentialError, provider_credential_set
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Store a provider API key, read from standard input (never from the "
         "command line, where other users and shell history could see it)."
