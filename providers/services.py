@@ -1,4 +1,4 @@
-"""Provider credentials: storing, reading and re-keying them."""
+"""Provider credentials: storing, reading and re-keying them; each change audited."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, Project
 from accounts.tenancy import platform_context, tenant_context
+from audit.services import record
 from providers import crypto
 from providers.catalogue import provider_spec
 from providers.models import DataKey, ProviderCredential
@@ -21,10 +22,25 @@ class CredentialError(ValueError):
 
 
 def data_key_for(organization_id: int) -> bytes:
-    """Return the organisation's data key, creating and wrapping one on first use."""
+    """Return the organisation's data key, creating and wrapping one on first use.
+
+    Raise ``crypto.CryptoError`` for a deleted organisation: its key was
+    destroyed on purpose, and a fresh one must not take its place.
+    """
     with tenant_context(organization_id):
         row = DataKey.objects.for_organization(organization_id).first()
         if row is None:
+            # The lock waits for a deletion in progress to commit or roll back.
+            deleted_at = (
+                Organization.objects.select_for_update()
+                .filter(pk=organization_id)
+                .values_list("deleted_at", flat=True)
+                .first()
+            )
+            if deleted_at is not None:
+                raise crypto.CryptoError(
+                    f"organisation {organization_id} is deleted; its data key is gone"
+                )
             key = crypto.new_data_key()
             key_id, wrapped = crypto.wrap(key, organization_id)
             row, created = DataKey.objects.get_or_create(
@@ -75,12 +91,21 @@ def provider_credential_set(
         ) or ProviderCredential(
             organization=organization, project=project, provider=provider
         )
+        replaced = not credential._state.adding
+        before = _credential_fields(credential) if replaced else None
         credential.base_url = base_url
         credential.hint = secret[-4:] if len(secret) >= 12 else ""
         credential.ciphertext = _encrypt(
             data_key_for(organization.pk), credential, secret
         )
         credential.save()
+        record(
+            "provider_key.replaced" if replaced else "provider_key.added",
+            organization=organization,
+            target=credential,
+            before=before,
+            after=_credential_fields(credential),
+        )
     logger.info(
         "provider credential saved org=%s provider=%s id=%s",
         organization.pk,
@@ -88,6 +113,35 @@ def provider_credential_set(
         credential.pk,
     )
     return credential
+
+
+def provider_credential_delete(*, credential: ProviderCredential) -> None:
+    with tenant_context(credential.organization_id):
+        credential = ProviderCredential.objects.select_for_update().get(
+            pk=credential.pk
+        )
+        record(
+            "provider_key.deleted",
+            organization=credential.organization_id,
+            target=credential,
+            before=_credential_fields(credential),
+        )
+        credential.delete()
+    logger.info(
+        "provider credential deleted org=%s provider=%s",
+        credential.organization_id,
+        credential.provider,
+    )
+
+
+def _credential_fields(credential: ProviderCredential) -> dict:
+    """What the audit trail keeps of a credential: never more than its hint."""
+    return {
+        "provider": credential.provider,
+        "project_id": credential.project_id,
+        "base_url": credential.base_url,
+        "hint": credential.hint,
+    }
 
 
 def master_key_rotate() -> int:
@@ -106,13 +160,27 @@ def master_key_rotate() -> int:
             row = DataKey.objects.select_for_update().get(pk=pk)
             if row.master_key_id == active_id:
                 continue
+            previous_id = row.master_key_id
             key = crypto.unwrap(
-                row.master_key_id, bytes(row.wrapped_key), row.organization_id
+                previous_id, bytes(row.wrapped_key), row.organization_id
             )
             row.master_key_id, row.wrapped_key = crypto.wrap(key, row.organization_id)
             row.rotated_at = timezone.now()
             row.save(update_fields=["master_key_id", "wrapped_key", "rotated_at"])
+            record(
+                "data_key.rewrapped",
+                organization=row.organization_id,
+                target=row,
+                before={"master_key_id": previous_id},
+                after={"master_key_id": row.master_key_id},
+            )
             changed += 1
+    record(
+        "master_key.rotated",
+        organization=None,
+        detail={"master_key_id": active_id, "organizations": changed},
+    )
+    logger.info("master key rotation rewrapped %d data keys", changed)
     return changed
 
 
@@ -140,6 +208,15 @@ def organization_key_rotate(*, organization: Organization) -> int:
         row.master_key_id, row.wrapped_key = key_id, wrapped
         row.rotated_at = timezone.now()
         row.save(update_fields=["master_key_id", "wrapped_key", "rotated_at"])
+        record(
+            "data_key.rotated",
+            organization=organization,
+            target=row,
+            detail={"provider_keys_reencrypted": len(credentials)},
+        )
+    logger.info(
+        "data key rotated org=%s provider keys=%d", organization.pk, len(credentials)
+    )
     return len(credentials)
 
 
@@ -159,3 +236,18 @@ def _decrypt(key: bytes, credential: ProviderCredential) -> str:
     if not credential.ciphertext:
         return ""
     return crypto.decrypt(key, bytes(credential.ciphertext), _aad(credential)).decode()
+
+
+def organization_data_key_destroy(*, organization: Organization) -> bool:
+    """Delete the organisation's data key; return False if it had none.
+
+    Crypto-shredding: every provider key and request text encrypted for the
+    organisation becomes unrecoverable from the live database (a backup still
+    holds the wrapped key until it expires). Only for deleting the
+    organisation, marked deleted in the same transaction, or ``data_key_for``
+    would create a new key on next use.
+    """
+    with tenant_context(organization):
+        deleted, _ = DataKey.objects.for_organization(organization).delete()
+    logger.info("data key destroyed org=%s", organization.pk)
+    return bool(deleted)

@@ -23,11 +23,13 @@ from django.utils import timezone
 import orjson
 from redis.exceptions import RedisError
 
+from audit.security import security_event
 from keys.auth import KeyContext, KeyRejected, authenticate
 from providers.adapters import Adapter, Target, UpstreamError
 from providers.adapters.anthropic import AnthropicAdapter, openai_usage
 from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
+from proxy.content import TextCapture, capture_for
 from proxy.errors import ProxyError
 from proxy.http import Exchange, Receive, Scope, Send
 from proxy.models import UsageRecord
@@ -57,6 +59,7 @@ class Call:
     completion_tokens: int = 0
     ttft_ms: int | None = None
     watcher: asyncio.Task | None = None
+    text: TextCapture | None = field(default=None, repr=False)
 
     def watch_disconnect(self) -> None:
         task = asyncio.current_task()
@@ -79,6 +82,10 @@ class Call:
             self.prompt_tokens = _tokens(usage.get("prompt_tokens"))
             self.completion_tokens = _tokens(usage.get("completion_tokens"))
 
+    def capture(self, reply: dict) -> None:
+        if self.text is not None:
+            self.text.reply(reply)
+
     def failed(self, error: ProxyError) -> None:
         self.status, self.error_code = error.status, error.code or error.type
 
@@ -90,7 +97,7 @@ class Call:
         cost = None
         if self.spec is not None:
             cost = self.spec.cost(self.prompt_tokens, self.completion_tokens)
-        return UsageRecord(
+        usage = UsageRecord(
             organization_id=self.key.organization_id,
             project_id=self.key.project_id,
             api_key_id=self.key.api_key_id,
@@ -108,6 +115,8 @@ class Call:
             ttft_ms=self.ttft_ms,
             created_at=timezone.now(),
         )
+        usage.pending_text = self.text.payload() if self.text is not None else None
+        return usage
 
 
 async def chat_completions(call: Call) -> None:
@@ -121,6 +130,7 @@ async def chat_completions(call: Call) -> None:
         return
     result = await adapter.chat(target, body)
     call.count(result.get("usage"))
+    call.capture(result)
     await call.exchange.json(200, result)
 
 
@@ -157,6 +167,7 @@ async def messages(call: Call) -> None:
         return
     result = await adapter.messages(target, body)
     call.count(openai_usage(result.get("usage")))
+    call.capture(result)
     await call.exchange.json(200, result)
 
 
@@ -203,6 +214,7 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     credentials = await credentials_for(call.key.organization_id, call.key.project_id)
     adapter, target = resolve(body["model"], credentials)
     call.route(body["model"], target)
+    call.text = await capture_for(call.key.organization_id, body)
     return adapter, target
 
 
@@ -229,6 +241,8 @@ async def _relay(
 ) -> None:
     """Relay an open provider stream to the caller as server-sent events."""
     exchange = call.exchange
+    if call.text is not None:
+        encode = call.text.tap(encode)
     try:
         items = stream.__aiter__()
         # The first item is read before the 200 is sent, so a provider that fails
@@ -313,6 +327,7 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     except Exception as exc:
         error = _as_proxy_error(exc, call.provider_secret)
         call.failed(error)
+        _report_refusal(call, exc)
         if not exchange.started:
             await exchange.error(error)
         elif not exchange.finished:
@@ -322,6 +337,20 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
             call.watcher.cancel()
         if call.key is not None:
             recorder().record(call.usage_record())
+
+
+def _report_refusal(call: Call, exc: Exception) -> None:
+    """Put a genuine key's refusal on its organisation's audit trail."""
+    if isinstance(exc, KeyRejected) and exc.organization_id is not None:
+        security_event(
+            organization_id=exc.organization_id,
+            reason=exc.reason,
+            endpoint=call.endpoint,
+            api_key=exc.public_id,
+            client_ip=call.exchange.client_ip,
+            request_id=call.exchange.request_id,
+            user_agent=call.exchange.headers.get("user-agent", ""),
+        )
 
 
 def _as_proxy_error(exc: Exception, secret: str) -> ProxyError:

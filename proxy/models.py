@@ -32,8 +32,15 @@ class UsageRecord(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     ttft_ms = models.PositiveIntegerField(null=True)
     created_at = models.DateTimeField(db_index=True)
+    # Prompt and completion text, kept only when the organisation opts in, and
+    # then sealed with its data key by proxy.content; NULL otherwise.
+    text_ciphertext = models.BinaryField(null=True, blank=True)
 
     objects = TenantManager()
+
+    # What the proxy captured for ``text_ciphertext``; set on the instance on
+    # its way to the usage writer, which seals it. Never stored as it is.
+    pending_text: dict | None = None
 
     class Meta:
         indexes = [models.Index(fields=["organization", "created_at"])]

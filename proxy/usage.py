@@ -25,6 +25,7 @@ from asgiref.sync import sync_to_async
 
 from accounts.tenancy import tenant_context
 from keys.models import ApiKey
+from proxy.content import seal
 from proxy.models import UsageRecord
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def write_batch(batch: list[UsageRecord]) -> None:
     with transaction.atomic():
         for organization_id, records in by_organization.items():
             with tenant_context(organization_id):
+                seal(organization_id, records)
                 UsageRecord.objects.bulk_create(records, batch_size=500)
                 # last_used_at comes from the batch, not from a write per request.
                 keys = {r.api_key_id for r in records if r.api_key_id is not None}

@@ -1,0 +1,44 @@
+"""People and organisations for the account tests, and the shared gateway."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from accounts.models import Membership, Organization, User
+from accounts.services import membership_add, organization_create
+
+# The gateway process lives with the proxy tests.
+from tests.conftest import _settle_gateway_usage, fake_upstream, gateway  # noqa: F401
+
+PASSWORD = "a long enough test password"
+_numbers = itertools.count(1)
+
+
+def person(name: str) -> User:
+    number = next(_numbers)
+    return User.objects.create_user(
+        username=f"{name}-{number}",
+        email=f"{name}-{number}@example.test",
+        password=PASSWORD,
+        first_name=name.title(),
+    )
+
+
+def organization(name: str) -> Organization:
+    return organization_create(slug=f"{name}-{next(_numbers)}")
+
+
+def join(org: Organization, user: User, role: str = "member") -> Membership:
+    return membership_add(organization=org, user=user, role=role)
+
+
+@pytest.fixture
+def alice() -> User:
+    return person("alice")
+
+
+@pytest.fixture
+def bob() -> User:
+    return person("bob")
