@@ -93,6 +93,7 @@ def _check_organization_fields(fields: dict[str, Any]) -> None:
 
 def project_create(*, organization: Organization, slug: str, name: str = "") -> Project:
     with tenant_context(organization):
+        require_active_organization(organization.pk)
         project = Project.objects.create(
             organization=organization, slug=slug, name=name or slug
         )
@@ -157,7 +158,23 @@ def _project_fields(project: Project) -> dict[str, str]:
 
 
 def organization_by_slug(slug: str) -> Organization:
-    return Organization.objects.get(slug=slug)
+    """The organisation with this slug, unless it has been deleted."""
+    return Organization.objects.get(slug=slug, deleted_at__isnull=True)
+
+
+class OrganizationDeleted(ValueError):
+    """Nothing new is made in a deleted organisation."""
+
+
+def require_active_organization(organization_id: int) -> None:
+    """Refuse to add to a deleted organisation; holds off a deletion meanwhile."""
+    deleted = (
+        Organization.objects.select_for_update()
+        .filter(pk=organization_id, deleted_at__isnull=False)
+        .exists()
+    )
+    if deleted:
+        raise OrganizationDeleted("the organisation has been deleted")
 
 
 def project_by_slug(organization: Organization, slug: str) -> Project:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project
+from accounts.services import require_active_organization
 from accounts.tenancy import platform_context, tenant_context
 from audit.services import record
 from keys import tokens
@@ -34,6 +35,7 @@ def api_key_create(
     full, public_id = tokens.generate(environment)
     secret_hash = tokens.hash_secret(full, settings.BCRYPT_ROUNDS)
     with tenant_context(project.organization_id):
+        require_active_organization(project.organization_id)
         api_key = ApiKey.objects.create(
             public_id=public_id,
             organization_id=project.organization_id,

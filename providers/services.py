@@ -203,6 +203,10 @@ def organization_key_rotate(*, organization: Organization) -> int:
             secret = _decrypt(old_key, credential)
             credential.ciphertext = _encrypt(new_key, credential, secret)
             credential.save(update_fields=["ciphertext", "updated_at"])
+        # Stored request text is sealed with the same data key.
+        from proxy.content import reencrypt  # the proxy builds on this app
+
+        texts = reencrypt(organization.pk, old_key, new_key)
         key_id, wrapped = crypto.wrap(new_key, organization.pk)
         row = row or DataKey.objects.get(organization=organization)
         row.master_key_id, row.wrapped_key = key_id, wrapped
@@ -212,7 +216,10 @@ def organization_key_rotate(*, organization: Organization) -> int:
             "data_key.rotated",
             organization=organization,
             target=row,
-            detail={"provider_keys_reencrypted": len(credentials)},
+            detail={
+                "provider_keys_reencrypted": len(credentials),
+                "request_texts_reencrypted": texts,
+            },
         )
     logger.info(
         "data key rotated org=%s provider keys=%d", organization.pk, len(credentials)

@@ -195,6 +195,28 @@ def usage_text_read(*, usage: UsageRecord) -> dict | None:
     return orjson.loads(text)
 
 
+def reencrypt(organization_id: int, old_key: bytes, new_key: bytes) -> int:
+    """Re-encrypt every stored text of the organisation under a new data key.
+
+    Runs in the data key rotation's transaction, so the texts and the key
+    change together; returns how many texts were re-encrypted.
+    """
+    stored = (
+        UsageRecord.objects.for_organization(organization_id)
+        .filter(text_ciphertext__isnull=False)
+        .only("pk", "organization_id", "request_id", "created_at", "text_ciphertext")
+        .order_by("pk")
+    )
+    count, last = 0, 0
+    while batch := list(stored.filter(pk__gt=last).select_for_update()[:500]):
+        for usage in batch:
+            text = crypto.decrypt(old_key, bytes(usage.text_ciphertext), _aad(usage))
+            usage.text_ciphertext = crypto.encrypt(new_key, text, _aad(usage))
+        UsageRecord.objects.bulk_update(batch, ["text_ciphertext"])
+        count, last = count + len(batch), batch[-1].pk
+    return count
+
+
 def _aad(usage: UsageRecord) -> bytes:
     # Request ids may come from the caller and repeat; with the record's time
     # they name one record, so a ciphertext moved to another record fails.

@@ -31,6 +31,9 @@ from proxy.models import UsageRecord
 logger = logging.getLogger(__name__)
 
 MAX_PENDING = 200_000
+# Captured request text can be 256 KiB a record: while the database is behind,
+# records beyond this depth are kept without it, so memory stays bounded.
+MAX_PENDING_WITH_TEXT = 1_000
 
 
 class UsageRecorder:
@@ -42,6 +45,15 @@ class UsageRecorder:
         if len(self._pending) >= MAX_PENDING:
             logger.error("usage queue full; dropping the oldest record")
             self._pending.pop(0)
+        if (
+            record.pending_text is not None
+            and len(self._pending) >= MAX_PENDING_WITH_TEXT
+        ):
+            logger.warning(
+                "usage queue deep; request text not kept request_id=%s",
+                record.request_id,
+            )
+            record.pending_text = None
         self._pending.append(record)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())

@@ -15,6 +15,7 @@ import pytest
 from accounts.models import Membership
 from accounts.privacy import ORGANIZATION_DELETE_ACTION, PrivacyError
 from accounts.privacy import organization_delete as delete
+from accounts.services import OrganizationDeleted, project_create
 from accounts.tenancy import platform_context, tenant_context
 from accounts.tests.conftest import join
 from audit.models import AuditEvent
@@ -125,6 +126,23 @@ def test_a_deleted_organisation_gets_no_fresh_data_key(tenant):
         )
     with platform_context():
         assert not DataKey.objects.filter(organization=org).exists()
+
+
+@pytest.mark.django_db
+def test_nothing_new_is_made_in_a_deleted_organisation(tenant):
+    delete(tenant.organization)
+
+    with pytest.raises(OrganizationDeleted):
+        api_key_create(project=tenant.project, name="after deletion")
+    with pytest.raises(OrganizationDeleted):
+        project_create(organization=tenant.organization, slug="after")
+    with platform_context():
+        assert not ApiKey.objects.filter(name="after deletion").exists()
+    with pytest.raises(CommandError, match="no organisation"):
+        call_command(
+            "create_api_key", "--org", tenant.organization.slug, "--project",
+            "default", "--name", "late", stdout=io.StringIO(),
+        )  # fmt: skip
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from accounts.privacy import organization_delete
 from accounts.tenancy import platform_context, tenant_context
 from audit.models import AuditEvent
 from providers import crypto
+from providers.services import organization_key_rotate
 from proxy import content
 from proxy.content import MAX_CAPTURE_BYTES, TextCapture, usage_text_read
 from proxy.models import UsageRecord
@@ -188,6 +189,20 @@ def test_a_sealed_text_opens_only_on_its_own_record():
 
     with pytest.raises(crypto.CryptoError):
         usage_text_read(usage=second)
+
+
+def test_rotating_the_data_key_keeps_stored_text_readable():
+    tenant = make_tenant()
+    keep_text(tenant.organization)
+    record = pending(tenant, TEXT, "req-rotated")
+    write_batch([record])
+    before = bytes(stored(record).text_ciphertext)
+
+    organization_key_rotate(organization=tenant.organization)
+
+    after = stored(record)
+    assert bytes(after.text_ciphertext) != before
+    assert usage_text_read(usage=after) == TEXT
 
 
 def test_a_record_without_text_is_read_without_an_audit_record():

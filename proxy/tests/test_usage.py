@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from accounts.tenancy import platform_context
+from proxy import usage
 from proxy.models import UsageRecord
 from proxy.usage import UsageRecorder
 from tests.factories import make_tenant
@@ -54,3 +55,24 @@ def test_record_postgresql_refuses_is_dropped_and_the_others_written():
         written = sorted(UsageRecord.objects.values_list("model", flat=True))
     assert written == ["good-1", "good-2"]
     assert recorder._pending == []
+
+
+def test_a_deep_queue_keeps_records_but_not_their_text(monkeypatch):
+    monkeypatch.setattr(usage, "MAX_PENDING_WITH_TEXT", 2)
+    tenant = make_tenant()
+    recorder = UsageRecorder()
+    batch = [record(tenant, f"m-{n}") for n in range(4)]
+    text = {"request": "x" * 999, "completion": "", "truncated": False}
+
+    async def fill() -> None:
+        # The writer task cannot run before the queue is full: nothing awaits.
+        for item in batch:
+            item.pending_text = dict(text)
+            recorder.record(item)
+        assert recorder._task is not None
+        recorder._task.cancel()
+
+    asyncio.run(fill())
+
+    assert recorder._pending == batch
+    assert [r.pending_text is not None for r in batch] == [True, True, False, False]
