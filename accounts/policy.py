@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import Membership, Organization
-from accounts.tenancy import tenant_context
+from accounts.tenancy import tenant_context, user_context
 
 Role = Membership.Role
 
@@ -53,6 +53,23 @@ def organization_for(user: Any, slug: str, action: str) -> Organization:
     if role not in allowed:
         raise PermissionDenied(f"Your role ({role}) does not allow {action}.")
     return organization
+
+
+def organizations_for(user: Any, action: str) -> list[Organization]:
+    """The organisations where ``user`` may do ``action``, by name."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    with user_context(user.pk):
+        ids = list(
+            Membership.objects.filter(
+                user=user, role__in=_roles_for(action)
+            ).values_list("organization_id", flat=True)
+        )
+    return list(
+        Organization.objects.filter(pk__in=ids, deleted_at__isnull=True).order_by(
+            "name"
+        )
+    )
 
 
 def _roles_for(action: str) -> frozenset[str]:

@@ -80,6 +80,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["organization", "action", "created_at"]),
             models.Index(fields=["organization", "actor_id", "created_at"]),
             models.Index(fields=["organization", "target_type", "target_id"]),
+            # A person's records across organisations: export and erasure.
+            models.Index(fields=["actor_type", "actor_id"]),
         ]
         ordering = ["-seq"]
 

@@ -11,7 +11,9 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
+from audit import context as audit_context
 from audit.context import Actor
 from audit.models import AuditEvent
 from audit.services import record, record_for_user
@@ -37,13 +39,31 @@ def sign_in_failed(sender: Any, credentials: dict, **kwargs: Any) -> None:
     """
     failure = AuditEvent.Outcome.FAILURE
     user = _named_user(credentials)
-    if user is None:
+    if not _within_budget(audit_context.current().ip_address):
+        security_logger.warning(
+            "sign-in failed; not recorded, too many from one address"
+        )
+    elif user is None:
         record("auth.sign_in_failed", organization=None, outcome=failure)
     else:
         record_for_user(user, "auth.sign_in_failed", target=user, outcome=failure)
     security_logger.warning(
         "sign-in failed for %s", "an existing account" if user else "no account"
     )
+
+
+# Failed sign-ins recorded per client address and minute; past that they are
+# only logged, so a password-guessing run cannot flood the audit trail.
+FAILED_SIGN_IN_RECORDS_PER_MINUTE = 20
+
+
+def _within_budget(address: str) -> bool:
+    key = f"audit:signin-failures:{address or 'unknown'}"
+    cache.add(key, 0, timeout=60)
+    try:
+        return cache.incr(key) <= FAILED_SIGN_IN_RECORDS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        return True
 
 
 def _named_user(credentials: dict) -> Any:

@@ -25,7 +25,10 @@ os.environ.setdefault("DATABASE_APP_ROLE", "warden_app")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"warden-test-{os.getpid()}")
 
 from gateway_project.settings import *  # noqa: E402,F403
-from gateway_project.settings import DATA_DIR, DATABASES  # noqa: E402
+from gateway_project.settings import DATA_DIR, DATABASES, STATIC_ROOT  # noqa: E402
+
+# WhiteNoise warns on every request when the collected-static folder is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so a gateway server process started by a test can

@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.policy import organizations_for
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    reviewable = organizations_for(request.user, "audit.view")
+    return render(request, "home.html", {"reviewable": reviewable})
 
 
 def health(request: HttpRequest) -> JsonResponse:

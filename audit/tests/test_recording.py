@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin as django_admin
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +29,7 @@ from accounts.services import (
     project_update,
 )
 from accounts.tenancy import platform_context, tenant_context
-from audit import services
+from audit import services, signals
 from audit.admin import AuditedAdmin, check_admins_are_audited
 from audit.context import Actor, acting_as
 from audit.models import AuditEvent
@@ -264,7 +265,10 @@ def test_data_key_and_master_key_rotations_are_recorded(settings):
     with acting_as(ADMIN):
         organization_key_rotate(organization=first)
     rotated = the_event("data_key.rotated", first.pk)
-    assert json_of(rotated.detail) == {"provider_keys_reencrypted": 1}
+    assert json_of(rotated.detail) == {
+        "provider_keys_reencrypted": 1,
+        "request_texts_reencrypted": 0,
+    }
 
     settings.MASTER_KEYS = [("k-new", b"\x07" * 32), *settings.MASTER_KEYS]
     platform_before = len(events(None, action="master_key.rotated"))
@@ -384,8 +388,14 @@ def test_sign_in_and_sign_out_are_recorded_in_the_members_organisations(client, 
     assert verify(org.pk).ok
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_budget():
+    cache.delete("audit:signin-failures:127.0.0.1")
+
+
 def test_sign_in_fails_when_it_cannot_be_recorded(client, member, monkeypatch):
     org, user = member
+    last_login = user.last_login
     monkeypatch.setattr(services, "_append", refuse)
 
     with pytest.raises(AuditWriteError):
@@ -396,6 +406,17 @@ def test_sign_in_fails_when_it_cannot_be_recorded(client, member, monkeypatch):
     assert "_auth_user_id" not in client.session
     monkeypatch.undo()
     assert events(org.pk, action="auth.signed_in") == []
+    user.refresh_from_db()
+    assert user.last_login == last_login  # the sign-in rolled back whole
+
+
+def test_a_guessing_run_cannot_flood_the_trail(client):
+    before = len(events(None, action="auth.sign_in_failed"))
+    for n in range(signals.FAILED_SIGN_IN_RECORDS_PER_MINUTE + 5):
+        client.post("/accounts/login/", {"username": f"guess-{n}", "password": "x"})
+
+    recorded = len(events(None, action="auth.sign_in_failed")) - before
+    assert recorded == signals.FAILED_SIGN_IN_RECORDS_PER_MINUTE
 
 
 def test_failed_sign_in_to_an_account_is_recorded_on_its_organisations(client, member):
