@@ -79,5 +79,7 @@ def ensure_app_role(role: str) -> None:
 def _connect_as(user: str | None) -> None:
     for alias in connections:
         connections[alias].close()
+        if hasattr(connections[alias], "close_pool"):
+            connections[alias].close_pool()  # its connections are the old role's
         connections[alias].settings_dict["USER"] = user
         settings.DATABASES[alias]["USER"] = user

@@ -80,7 +80,18 @@ TEMPLATES = [
 
 _database_url = env.raw("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(_database_url)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Under ASGI each page request runs in a thread of its own, so
+        # connections come from a pool per worker instead of persisting per
+        # thread. Tenant settings are transaction-local, so a pooled
+        # connection carries none of them to its next user.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env.integer("DATABASE_POOL_SIZE", 20, minimum=1),
+            "timeout": env.number("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1),
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
