@@ -23,8 +23,9 @@ class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
 class OrganizationAdmin(AuditedAdmin):
     """Organisations are not deleted here: deletion has its own flow."""
 
-    list_display = ["slug", "name", "plan", "created_at"]
+    list_display = ["slug", "name", "plan", "store_request_text", "created_at"]
     search_fields = ["slug", "name"]
+    readonly_fields = ["deleted_at"]
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -45,7 +45,11 @@ OUT = BENCH / "out"
 HOST = "127.0.0.1"
 DB_NAME = "warden_bench"
 PG_ADMIN_URL = f"postgresql://postgres@{HOST}:5432/postgres"
-DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+# Migrated as the owner, served as a role that row-level security binds, as in
+# production (the gateway refuses to start otherwise).
+OWNER_DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+APP_ROLE = "warden_bench_app"
+DATABASE_URL = f"postgres://{APP_ROLE}@{HOST}:5432/{DB_NAME}"
 REDIS_URL = f"redis://{HOST}:6379/14"
 MODEL = "openai/mock-gpt"
 # Mock profile carried in the soak organisation's base URL: 0.5 s to the first
@@ -248,6 +252,10 @@ def reset_database() -> None:
         name = sql.Identifier(DB_NAME)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        role = sql.Identifier(APP_ROLE)
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE])
+        if exists.fetchone() is None:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOBYPASSRLS").format(role))
 
 
 def drop_database() -> None:
@@ -720,7 +728,8 @@ def benchmark(args: argparse.Namespace, stack: contextlib.ExitStack) -> Report:
         stack.callback(drop_database)
     flush_redis()
     stack.callback(flush_redis)
-    manage(env, "migrate", "--no-input", "-v", "0")
+    owner = dict(env, DATABASE_URL=OWNER_DATABASE_URL, DATABASE_APP_ROLE=APP_ROLE)
+    manage(owner, "migrate", "--no-input", "-v", "0")
     key = create_tenant(env, "bench", f"{mock}/v1")
     soak_key = create_tenant(env, "soak", f"{mock}{SOAK_PROFILE}/v1")
 
