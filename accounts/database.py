@@ -74,11 +74,14 @@ def role_problems(using: str = "default") -> list[str]:
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
             "AND c.relkind = 'r' AND c.relrowsecurity "
-            "AND pg_get_userbyid(c.relowner) = current_user"
+            # Owning, or belonging to a role that owns: either may ALTER
+            # the table, its policies and its triggers.
+            "AND pg_has_role(current_user, c.relowner, 'MEMBER')"
         )
         if cursor.fetchone()[0]:
             problems.append(
-                f"database role {user!r} owns the tenant tables; connect as "
+                f"database role {user!r} owns the tenant tables (or is a member "
+                "of their owner); connect as "
                 "DATABASE_APP_ROLE and migrate as the owner"
             )
     return problems

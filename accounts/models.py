@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from accounts.tenancy import TenantManager
@@ -33,12 +34,24 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     # Only an Enterprise plan chooses its audit retention; see retention_days.
-    audit_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    audit_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     # Request logs keep prompt and completion text only when this is on, and
     # then encrypted with the organisation's data key.
     store_request_text = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Zero would let the purge take everything; the database says no.
+            models.CheckConstraint(
+                condition=models.Q(audit_retention_days__isnull=True)
+                | models.Q(audit_retention_days__gte=1),
+                name="organization_retention_at_least_a_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -47,7 +60,9 @@ class Organization(models.Model):
     def retention_days(self) -> int:
         """How long audit records are kept; the purge function agrees."""
         if self.plan == self.Plan.ENTERPRISE:
-            return self.audit_retention_days or ENTERPRISE_DEFAULT_RETENTION_DAYS
+            if self.audit_retention_days is not None:
+                return self.audit_retention_days
+            return ENTERPRISE_DEFAULT_RETENTION_DAYS
         return PLAN_RETENTION_DAYS.get(self.plan, PLAN_RETENTION_DAYS["free"])
 
 

@@ -156,8 +156,9 @@ def user_delete(user: User) -> DeletionPlan:
         # The person's keys across organisations: one narrow cross-tenant write.
         with platform_context():
             ApiKey.objects.filter(created_by=user).update(created_by=None)
-        pseudonymise_actor(user.pk, pseudonym_for(user.pk))
+        # Anonymised first: the database pseudonymises only a deleted account.
         _anonymise(user)
+        pseudonymise_actor(user.pk, pseudonym_for(user.pk))
     logger.info("user deleted id=%s", user.pk)
     return plan
 

@@ -81,6 +81,19 @@ DECLARE
     changed bigint;
     previous_platform text := current_setting('warden.cross_tenant', true);
 BEGIN
+    -- Only a deleted account, and only to a pseudonym: the application role
+    -- cannot use this to rewrite who did what.
+    IF pseudonym !~ '^deleted-user-[0-9a-f]{12}$' THEN
+        RAISE EXCEPTION 'not a pseudonym' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM accounts_user u
+         WHERE u.id::text = actor AND u.email IS NULL AND NOT u.is_active
+           AND u.username = 'deleted-' || actor
+    ) THEN
+        RAISE EXCEPTION 'only a deleted account is pseudonymised'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     PERFORM set_config('warden.cross_tenant', 'on', true);
     PERFORM set_config('warden.audit_pseudonymise', 'on', true);
     UPDATE "audit_auditevent" SET actor_email = pseudonym

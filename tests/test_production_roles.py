@@ -36,16 +36,19 @@ def roles():
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS")
         admin.execute(f"CREATE ROLE {app} LOGIN NOSUPERUSER NOBYPASSRLS")
+        admin.execute(f"CREATE ROLE {owner}_member LOGIN IN ROLE {owner}")
         admin.execute(f"CREATE DATABASE {name} OWNER {owner}")
     base = f"{parsed['HOST'] or '127.0.0.1'}:{parsed['PORT'] or 5432}/{name}"
     yield {
         "owner_url": f"postgres://{owner}@{base}",
         "app_url": f"postgres://{app}@{base}",
         "app": app,
+        "owner_member_url": f"postgres://{owner}_member@{base}",
     }
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"DROP ROLE IF EXISTS {app}")
+        admin.execute(f"DROP ROLE IF EXISTS {owner}_member")
         admin.execute(f"DROP ROLE IF EXISTS {owner}")
 
 
@@ -108,3 +111,7 @@ def test_owner_migrates_app_role_serves_and_is_isolated(roles):
     refused = run(serve, debug=False, DATABASE_URL=roles["owner_url"])
     assert refused.returncode == 3
     assert "owns the tenant tables" in refused.stderr
+    # A member of the owner role may alter the tables as the owner can.
+    inherited = run(serve, debug=False, DATABASE_URL=roles["owner_member_url"])
+    assert inherited.returncode == 3
+    assert "member of their owner" in inherited.stderr

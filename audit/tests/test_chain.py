@@ -8,13 +8,20 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 import psycopg
 import pytest
 
 from accounts.models import Organization, Project
+from accounts.privacy import pseudonym_for
 from accounts.services import organization_create
 from accounts.tenancy import platform_context, tenant_context
 from audit import retention, services
@@ -297,14 +304,39 @@ def test_audit_purge_command_is_safe_to_repeat(monkeypatch):
     assert f"{org.slug}: ok" in verified.getvalue()
 
 
-def test_pseudonymising_a_person_keeps_the_chain_valid():
-    org = new_org()
-    actor = Actor("user", "4242", "ada@example.com")
-    record("thing.done", organization=org, actor=actor)
-    changed = retention.pseudonymise_actor(4242, "deleted-user-1a2b")
-    assert changed == 1
-    assert events(org)[-1].actor_email == "deleted-user-1a2b"
-    assert verify(org.pk).ok
+def deleted_person(django_user_model):
+    user = django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+    record("thing.done", organization=new_org(), actor=Actor.user(user))
+    django_user_model.objects.filter(pk=user.pk).update(
+        username=f"deleted-{user.pk}", email=None, is_active=False
+    )
+    return user
+
+
+def test_pseudonymising_a_person_keeps_the_chain_valid(django_user_model):
+    user = deleted_person(django_user_model)
+    pseudonym = pseudonym_for(user.pk)
+    assert retention.pseudonymise_actor(user.pk, pseudonym) == 1
+    with platform_context():
+        event = AuditEvent.objects.get(actor_type="user", actor_id=str(user.pk))
+    assert event.actor_email == pseudonym
+    assert verify(event.organization_id).ok
+
+
+@pytest.mark.services
+def test_only_a_deleted_account_and_only_to_a_pseudonym(django_user_model):
+    live = django_user_model.objects.create_user("bo", "bo@example.com", "pw")
+    record("thing.done", organization=new_org(), actor=Actor.user(live))
+    with pytest.raises(DatabaseError, match="only a deleted account"):
+        with transaction.atomic():
+            retention.pseudonymise_actor(live.pk, pseudonym_for(live.pk))
+    gone = deleted_person(django_user_model)
+    with pytest.raises(DatabaseError, match="not a pseudonym"):
+        with transaction.atomic():
+            retention.pseudonymise_actor(gone.pk, "=HYPERLINK(evil)")
+    with platform_context():
+        emails = set(AuditEvent.objects.values_list("actor_email", flat=True))
+    assert "bo@example.com" in emails and "=HYPERLINK(evil)" not in emails
 
 
 @pytest.mark.services
@@ -343,3 +375,9 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     assert seqs == list(range(1, len(seqs) + 1))
     assert len([e for e in events(org) if e.action == "thing.done"]) == 60
     assert verify(org.pk).ok
+
+
+def test_a_retention_of_zero_days_is_refused_by_the_database():
+    org = new_org("enterprise")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Organization.objects.filter(pk=org.pk).update(audit_retention_days=0)
