@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
@@ -82,7 +83,7 @@ def user_data_export(user: User) -> dict[str, Any]:
             "profile": _profile(user),
             "memberships": _memberships(user),
             "api_keys_created": _api_keys(user),
-            "audit_events_as_actor": _audit_events(user),
+            "audit_events": _audit_events(user),
         }
 
 
@@ -290,11 +291,15 @@ def _api_keys(user: User) -> list[dict[str, Any]]:
 
 
 def _audit_events(user: User) -> list[dict[str, Any]]:
-    # Every chain's records of what the person did: a cross-tenant read of
-    # their own actions only.
+    # Every chain's records of what the person did or that were about them
+    # (sign-in attempts, changes to their account): a cross-tenant read of
+    # their own records only.
+    mine = Q(actor_type="user", actor_id=str(user.pk)) | Q(
+        target_type=user._meta.label_lower, target_id=str(user.pk)
+    )
     with platform_context():
         events = (
-            AuditEvent.objects.filter(actor_type="user", actor_id=str(user.pk))
+            AuditEvent.objects.filter(mine)
             .select_related("organization")
             .order_by("created_at", "id")
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.core import checks
 from django.db import models
 from django.http import HttpRequest
@@ -35,8 +36,13 @@ class AuditedAdmin(admin.ModelAdmin):
     ) -> None:
         if change:
             # The log entry names the changed fields; the record keeps their
-            # values too (masked like any other, so a secret field never shows).
-            obj._audit_values = _changed_values(form)
+            # values too (masked like any other, so a secret field never shows),
+            # except a person's: those outlive the person's erasure.
+            obj._audit_values = (
+                (None, {"changed": sorted(form.changed_data)})
+                if _is_person(obj)
+                else _changed_values(form)
+            )
         super().save_model(request, obj, form, change)
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
@@ -78,7 +84,7 @@ def record_admin_change(
             before=before,
             after=after,
             detail={
-                "object": entry.object_repr,
+                "object": f"user {obj.pk}" if _is_person(obj) else entry.object_repr,
                 "change": entry.get_change_message(),
                 "log_entry": entry.pk,
             },
@@ -90,6 +96,10 @@ def organization_of(obj: models.Model) -> int | None:
     if isinstance(obj, Organization):
         return obj.pk
     return getattr(obj, "organization_id", None)
+
+
+def _is_person(obj: Any) -> bool:
+    return isinstance(obj, get_user_model())
 
 
 def _changed_values(form: Any) -> tuple[dict, dict]:

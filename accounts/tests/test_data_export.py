@@ -58,7 +58,7 @@ def test_export_holds_the_person_s_profile_memberships_keys_and_actions(alice, w
     [key] = data["api_keys_created"]
     assert key["name"] == "ci"
     assert key["key"] == world["key"].masked
-    acted = [e for e in data["audit_events_as_actor"] if e["action"].startswith("test")]
+    acted = [e for e in data["audit_events"] if e["action"].startswith("test")]
     assert {(e["organization"], e["action"]) for e in acted} == {
         (world["own"].slug, "test.alice_acted"),
         (world["other"].slug, "test.alice_acted"),
@@ -141,7 +141,7 @@ def test_one_person_s_export_holds_nothing_of_another_s(client, alice, bob, worl
     assert data["profile"]["id"] == bob.pk
     assert alice.email not in json.dumps(data)
     assert [key["name"] for key in data["api_keys_created"]] == ["bob's"]
-    actions = {e["action"] for e in data["audit_events_as_actor"]}
+    actions = {e["action"] for e in data["audit_events"]}
     assert "test.alice_acted" not in actions
 
 
@@ -156,3 +156,15 @@ def test_the_command_writes_the_export(alice, world, tmp_path):
     assert json.loads(target.read_text())["profile"]["id"] == alice.pk
     assert target.stat().st_mode & 0o777 == 0o600
     assert PASSWORD not in out.getvalue()
+
+
+def test_the_export_holds_records_about_the_person_too(client, alice):
+    # A failed sign-in names the account it tried as its target, not its actor.
+    client.post("/accounts/login/", {"username": alice.username, "password": "no"})
+
+    exported = user_data_export(alice)
+
+    about = [
+        e for e in exported["audit_events"] if e["action"] == "auth.sign_in_failed"
+    ]
+    assert len(about) >= 1

@@ -498,6 +498,36 @@ def test_an_admin_change_is_recorded_with_its_values(client, superuser):
     assert verify(org.pk).ok
 
 
+def test_an_admin_change_to_a_person_records_which_fields_not_their_values(
+    client, superuser, django_user_model
+):
+    person = django_user_model.objects.create_user(
+        f"bella-{next(_numbers)}", "bella.private@home.example", PASSWORD
+    )
+    form = {
+        "username": person.username,
+        "email": "bella.new@home.example",
+        "first_name": "Realname",
+        "last_name": "",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "_save": "Save",
+    }
+    response = client.post(f"/admin/accounts/user/{person.pk}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+
+    with platform_context():
+        event = AuditEvent.objects.get(
+            action="admin.changed", target_id=str(person.pk), organization=None
+        )
+    stored = event.before + event.after + event.detail
+    for personal in ["bella", "Realname", person.username]:
+        assert personal not in stored
+    assert {"email", "first_name"} <= set(json_of(event.after)["changed"])
+    assert event.before == ""
+
+
 def test_an_admin_change_that_cannot_be_recorded_is_not_made(
     client, superuser, monkeypatch
 ):
