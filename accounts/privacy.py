@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -43,10 +44,17 @@ EXPORT_FORMAT = "warden-user-data/1"
 EXPORT_ACTION = "user.data_exported"
 USER_DELETE_ACTION = "user.deleted"
 ORGANIZATION_DELETE_ACTION = "organization.deleted"
+CONFIRM_FAILED_ACTION = "user.deletion_confirmation_failed"
+CONFIRM_FAILURES_ALLOWED = 5
+CONFIRM_WINDOW_SECONDS = 15 * 60
 
 
 class PrivacyError(ValueError):
     """The request cannot be carried out; the message tells the person why."""
+
+
+class TooManyAttempts(PrivacyError):
+    """Confirmation refused for a while after repeated wrong attempts."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +101,28 @@ def deletion_confirmed(user: User, *, password: str = "", username: str = "") ->
     Someone who has no usable password (they sign in another way) types their
     username instead.
     """
+    failures = f"privacy:confirm-failures:{user.pk}"
+    if (cache.get(failures) or 0) >= CONFIRM_FAILURES_ALLOWED:
+        raise TooManyAttempts(
+            "Too many wrong attempts to confirm; try again in a quarter of an hour."
+        )
     if user.has_usable_password():
-        return bool(password) and user.check_password(password)
-    typed, expected = username.encode(), user.get_username().encode()
-    return bool(typed) and hmac.compare_digest(typed, expected)
+        confirmed = bool(password) and user.check_password(password)
+    else:
+        typed, expected = username.encode(), user.get_username().encode()
+        confirmed = bool(typed) and hmac.compare_digest(typed, expected)
+    if not confirmed:
+        # A stolen session must not become a way to guess the password.
+        cache.add(failures, 0, timeout=CONFIRM_WINDOW_SECONDS)
+        cache.incr(failures)
+        with transaction.atomic():
+            record_for_user(
+                user,
+                CONFIRM_FAILED_ACTION,
+                target=user,
+                outcome=AuditEvent.Outcome.FAILURE,
+            )
+    return confirmed
 
 
 def deletion_plan(user: User, *, lock: bool = False) -> DeletionPlan:

@@ -42,7 +42,11 @@ class AccountDeleteForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         typed = {name: data.get(name) or "" for name in ("password", "username")}
-        if not privacy.deletion_confirmed(self.user, **typed):
+        try:
+            confirmed = privacy.deletion_confirmed(self.user, **typed)
+        except privacy.TooManyAttempts as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if not confirmed:
             field = _confirming_field(self.user)
             self.add_error(field, MISTYPED[field])
         return data
@@ -95,9 +99,13 @@ class Me(APIView):
             for name in ("password", "username")
             if isinstance(value := data.get(name), str)
         }
-        if not privacy.deletion_confirmed(request.user, **typed):
+        try:
+            confirmed = privacy.deletion_confirmed(request.user, **typed)
+        except privacy.TooManyAttempts as exc:
+            return Response({"detail": str(exc)}, status=429)
+        if not confirmed:
             field = _confirming_field(request.user)
-            return Response({field: MISTYPED[field]}, status=400)
+            return Response({field: [MISTYPED[field]]}, status=400)
 
         try:
             privacy.user_delete(request.user)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 
-from rest_framework.exceptions import ValidationError
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +27,16 @@ class EventPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = selectors.MAX_PAGE_SIZE
 
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """A cursor this API did not make is a client error, said as such."""
+        try:
+            cursor = super().decode_cursor(request)
+            if cursor is not None and cursor.position is not None:
+                int(cursor.position)
+        except (NotFound, ValueError):
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+        return cursor
+
 
 class EventList(APIView):
     def get(self, request: Request, org: str) -> Response:
@@ -48,16 +57,8 @@ class EventDetail(APIView):
         return Response({**event_document(item.event), "changes": changes})
 
 
-class FormatIsNotARenderer(DefaultContentNegotiation):
-    """Answer in JSON whatever ``?format=`` says: here it names the export's."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
 class EventExport(APIView):
     renderer_classes = [JSONRenderer]
-    content_negotiation_class = FormatIsNotARenderer
 
     def get(self, request: Request, org: str) -> StreamingHttpResponse:
         organization = policy.organization_for(request.user, org, "audit.export")

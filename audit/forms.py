@@ -42,6 +42,11 @@ class MomentField(forms.Field):
             moment = None  # well formed but impossible, such as 2025-02-30
         if moment is None:
             raise forms.ValidationError(self.error_messages["invalid"], "invalid")
+        if not 1900 <= moment.year <= 9998:
+            # Beyond these the range's arithmetic and the database overflow.
+            raise forms.ValidationError(
+                "Enter a date between the years 1900 and 9998.", "out_of_range"
+            )
         if isinstance(moment, datetime) and timezone.is_naive(moment):
             moment = timezone.make_aware(moment, UTC)
         return moment

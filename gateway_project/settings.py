@@ -168,6 +168,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication"
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # ?format= is a parameter of our own (the audit export's), never a renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 # The proxy's own settings.

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from gateway_project import views
 
@@ -10,5 +10,6 @@ urlpatterns = [
     path("orgs/<slug:org>/audit/", include("audit.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
+    re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
 ]

@@ -13,3 +13,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown management API paths answer in the API's shape, not a page."""
+    return JsonResponse({"detail": "Not found."}, status=404)

@@ -10,6 +10,7 @@ from django.test import Client
 
 import pytest
 
+from accounts import privacy
 from accounts.models import Membership, Organization, User
 from accounts.privacy import (
     USER_DELETE_ACTION,
@@ -202,11 +203,36 @@ def test_the_api_deletes_with_the_password_in_the_body(client, alice, world):
     )
 
     assert wrong.status_code == 400
-    assert wrong.json() == {"password": "That is not your password."}
+    assert wrong.json() == {"password": ["That is not your password."]}
     assert right.status_code == 204
     alice.refresh_from_db()
     assert not alice.is_active
     assert client.get("/api/v1/me/export").status_code == 403
+
+
+def test_guessing_the_password_to_confirm_stops_after_five_tries(client, alice, world):
+    client.force_login(alice)
+    for n in range(privacy.CONFIRM_FAILURES_ALLOWED):
+        wrong = client.delete(
+            "/api/v1/me", {"password": f"guess-{n}"}, content_type="application/json"
+        )
+        assert wrong.status_code == 400
+
+    right = client.delete(
+        "/api/v1/me", {"password": PASSWORD}, content_type="application/json"
+    )
+    page = client.post("/accounts/me/delete/", {"password": PASSWORD})
+
+    assert right.status_code == 429 and "Too many" in right.json()["detail"]
+    assert page.status_code == 400 and b"Too many wrong attempts" in page.content
+    alice.refresh_from_db()
+    assert alice.is_active
+    with platform_context():
+        failed = AuditEvent.objects.filter(
+            action=privacy.CONFIRM_FAILED_ACTION, target_id=str(alice.pk)
+        )
+        assert failed.count() >= privacy.CONFIRM_FAILURES_ALLOWED
+        assert all(e.outcome == "failure" for e in failed)
 
 
 def test_the_api_refuses_the_last_owner_with_409(client, alice, world):

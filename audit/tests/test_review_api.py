@@ -124,3 +124,38 @@ def test_a_browser_gets_the_browsable_api_not_an_error(client, people):
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"to": "9999-12-31"},
+        {"to": "9999-12-31T23:59:59.999999"},
+        {"from": "0001-01-01T00:00:00+05:00"},
+        {"cursor": "cD1hYmM="},  # base64 of p=abc
+        {"cursor": "not base64 at all"},
+    ],
+)
+def test_hostile_values_are_400_not_500(client, people, params):
+    client.force_login(people.owner)
+    for url in (list_url(people), list_url(people) + "export"):
+        response = client.get(url, {**params, "format": "json"})
+        if "cursor" in params and url.endswith("export"):
+            continue  # exports have no cursor
+        assert response.status_code == 400, (url, response.content[:300])
+        assert response["Content-Type"] == "application/json"
+
+
+def test_format_is_never_a_renderer_switch_on_the_list(client, people):
+    client.force_login(people.owner)
+    for value in ("csv", "xml", "api"):
+        response = client.get(list_url(people), {"format": value})
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+
+
+def test_unknown_api_paths_answer_in_json(client, people):
+    client.force_login(people.owner)
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
