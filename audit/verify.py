@@ -16,22 +16,37 @@ class Verdict:
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    # The newest record seen: (seq, hash), to keep outside the database as an
+    # anchor that a later run is checked against.
+    head: tuple[int, str] | None = None
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-def verify(organization_id: int | None, *, chunk: int = 2000) -> Verdict:
-    """Check one chain (the platform's for None) from its oldest record on."""
+def verify(
+    organization_id: int | None,
+    *,
+    anchor: tuple[int, str] | None = None,
+    chunk: int = 2000,
+) -> Verdict:
+    """Check one chain (the platform's for None) from its oldest record on.
+
+    ``anchor`` is a (seq, hash) an earlier run reported as the head: the chain
+    must still hold that record unchanged, unless the purge has since removed
+    it. That catches what the chain alone cannot: the newest records removed
+    together with the head row that names them.
+    """
     with chain_scope(organization_id):
         head = AuditChain.objects.filter(organization_id=organization_id).first()
         events = AuditEvent.objects.filter(organization_id=organization_id)
         rows = events.order_by("seq").iterator(chunk_size=chunk)
-        return _walk(organization_id, head, rows)
+        verdict = _walk(organization_id, head, rows, anchor)
+    return verdict
 
 
-def _walk(organization_id, head, events) -> Verdict:
+def _walk(organization_id, head, events, anchor=None) -> Verdict:
     checked = 0
     previous: AuditEvent | None = None
     # The first surviving record after a purge must be vouched for by a
@@ -63,6 +78,10 @@ def _walk(organization_id, head, events) -> Verdict:
             detail = json.loads(event.detail or "{}")
             if (detail.get("through_seq"), detail.get("through_hash")) == awaiting:
                 awaiting = None
+        if anchor and event.seq == anchor[0] and event.hash != anchor[1]:
+            return Verdict(
+                organization_id, checked, event.seq, "differs from the anchored record"
+            )
         previous = event
         checked += 1
     if awaiting is not None:
@@ -73,6 +92,13 @@ def _walk(organization_id, head, events) -> Verdict:
             f"records up to {awaiting[0]} removed without a purge checkpoint",
         )
     last_seq = previous.seq if previous is not None else 0
+    if anchor and anchor[0] > last_seq:
+        return Verdict(
+            organization_id,
+            checked,
+            last_seq + 1,
+            f"records up to the anchored {anchor[0]} removed",
+        )
     if head is not None and last_seq < head.seq:
         return Verdict(organization_id, checked, last_seq + 1, "newest records removed")
     if (
@@ -82,4 +108,5 @@ def _walk(organization_id, head, events) -> Verdict:
         and previous.hash != head.hash
     ):
         return Verdict(organization_id, checked, head.seq, "newest record replaced")
-    return Verdict(organization_id, checked)
+    tip = (previous.seq, previous.hash) if previous is not None else None
+    return Verdict(organization_id, checked, head=tip)

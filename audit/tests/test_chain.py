@@ -381,3 +381,43 @@ def test_a_retention_of_zero_days_is_refused_by_the_database():
     org = new_org("enterprise")
     with pytest.raises(IntegrityError), transaction.atomic():
         Organization.objects.filter(pk=org.pk).update(audit_retention_days=0)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_anchor_kept_outside_catches_the_newest_records_removed(tmp_path):
+    org = new_org()
+    for n in range(4):
+        record("thing.done", organization=org, after={"n": n})
+    first = io.StringIO()
+    call_command("audit_verify", "--org", org.slug, stdout=first)
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text(first.getvalue())
+    head = events(org)[-1]
+    assert f"head {head.seq}:{head.hash}" in first.getvalue()
+
+    # Remove the newest record and wind the head back with it: the chain
+    # alone is whole again.
+    tamper(
+        "DELETE FROM audit_auditevent WHERE organization_id = %s AND seq = %s",
+        org.pk,
+        head.seq,
+    )
+    tamper(
+        "UPDATE audit_auditchain SET seq = %s, hash = %s WHERE organization_id = %s",
+        head.seq - 1,
+        head.prev_hash,
+        org.pk,
+    )
+    assert verify(org.pk).ok
+
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit_verify", "--anchors", str(anchors), stdout=out)
+    assert f"BROKEN at record {head.seq}" in out.getvalue()
+    assert "anchored" in out.getvalue()
+
+    # New records at the same positions do not pass for the anchored ones.
+    record("thing.done", organization=org, after={"n": "forged"})
+    with pytest.raises(CommandError):
+        call_command("audit_verify", "--anchors", str(anchors), stdout=io.StringIO())
