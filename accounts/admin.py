@@ -8,7 +8,12 @@ from audit.admin import AuditedAdmin
 
 @admin.register(User)
 class AuditedUserAdmin(AuditedAdmin, UserAdmin):
-    pass
+    """People are deleted through ``delete_user`` or their own page, which
+    hand over ownership, pseudonymise their audit records and keep the id.
+    """
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 admin.site.unregister(Group)

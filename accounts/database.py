@@ -62,14 +62,36 @@ def role_problems(using: str = "default") -> list[str]:
     problems = []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
+            "SELECT current_user, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles "
             "WHERE rolname = current_user"
         )
-        user, superuser, bypass = cursor.fetchone()
+        user, superuser, bypass, createrole = cursor.fetchone()
         if superuser:
             problems.append(f"database role {user!r} is a superuser")
         if bypass:
             problems.append(f"database role {user!r} has BYPASSRLS")
+        if createrole:
+            # It could grant itself the owner's role.
+            problems.append(f"database role {user!r} has CREATEROLE")
+        # A role it can SET ROLE to, or inherits from, counts as its own.
+        cursor.execute(
+            "SELECT string_agg(rolname, ', ' ORDER BY rolname) FROM pg_roles "
+            "WHERE (rolsuper OR rolbypassrls) AND rolname <> current_user "
+            "AND pg_has_role(current_user, oid, 'MEMBER')"
+        )
+        if privileged := cursor.fetchone()[0]:
+            problems.append(
+                f"database role {user!r} is a member of {privileged}, which "
+                "bypass row-level security"
+            )
+        cursor.execute(
+            "SELECT pg_has_role(current_user, datdba, 'MEMBER') FROM pg_database "
+            "WHERE datname = current_database()"
+        )
+        if cursor.fetchone()[0]:
+            problems.append(
+                f"database role {user!r} owns the database (it may drop the tables)"
+            )
         cursor.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = 'public' "

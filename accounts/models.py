@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from accounts.tenancy import TenantManager
+
+# Erased accounts are renamed deleted-<id>; nobody else may take such a name.
+ERASED_PREFIX = "deleted-"
 
 
 class User(AbstractUser):
@@ -13,15 +17,29 @@ class User(AbstractUser):
     # unique index.
     email = models.EmailField(unique=True, null=True, blank=True)  # type: ignore[assignment]
 
+    def clean(self) -> None:
+        super().clean()
+        if self.username.startswith(ERASED_PREFIX) and (
+            self.pk is None or self.username != f"{ERASED_PREFIX}{self.pk}"
+        ):
+            raise ValidationError(
+                {"username": f"Names starting with {ERASED_PREFIX!r} are reserved."}
+            )
+
     def save(self, *args, **kwargs) -> None:
         # Django's forms and create_user() give "" for no address.
         if not self.email:
             self.email = None
+        if self.username.startswith(ERASED_PREFIX) and (
+            self.pk is None or self.username != f"{ERASED_PREFIX}{self.pk}"
+        ):
+            self.clean()  # raises: the name is reserved
         super().save(*args, **kwargs)
 
 
 PLAN_RETENTION_DAYS = {"free": 30, "pro": 90}
 ENTERPRISE_DEFAULT_RETENTION_DAYS = 365
+MAX_RETENTION_DAYS = 36_500  # a century; dates past it overflow
 
 
 class Organization(models.Model):
@@ -35,7 +53,9 @@ class Organization(models.Model):
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     # Only an Enterprise plan chooses its audit retention; see retention_days.
     audit_retention_days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
     )
     # Request logs keep prompt and completion text only when this is on, and
     # then encrypted with the organisation's data key.
@@ -48,8 +68,11 @@ class Organization(models.Model):
             # Zero would let the purge take everything; the database says no.
             models.CheckConstraint(
                 condition=models.Q(audit_retention_days__isnull=True)
-                | models.Q(audit_retention_days__gte=1),
-                name="organization_retention_at_least_a_day",
+                | models.Q(
+                    audit_retention_days__gte=1,
+                    audit_retention_days__lte=MAX_RETENTION_DAYS,
+                ),
+                name="organization_retention_in_range",
             )
         ]
 

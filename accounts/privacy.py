@@ -101,8 +101,15 @@ def deletion_confirmed(user: User, *, password: str = "", username: str = "") ->
     Someone who has no usable password (they sign in another way) types their
     username instead.
     """
-    failures = f"privacy:confirm-failures:{user.pk}"
-    if (cache.get(failures) or 0) >= CONFIRM_FAILURES_ALLOWED:
+    # Counted before the (slow) check, atomically, so parallel guesses cannot
+    # all slip under the limit; a right answer ends in deletion anyway.
+    attempts = f"privacy:confirm-attempts:{user.pk}"
+    cache.add(attempts, 0, timeout=CONFIRM_WINDOW_SECONDS)
+    try:
+        count = cache.incr(attempts)
+    except ValueError:  # the window ended between the two calls
+        count = 1
+    if count > CONFIRM_FAILURES_ALLOWED:
         raise TooManyAttempts(
             "Too many wrong attempts to confirm; try again in a quarter of an hour."
         )
@@ -113,8 +120,6 @@ def deletion_confirmed(user: User, *, password: str = "", username: str = "") ->
         confirmed = bool(typed) and hmac.compare_digest(typed, expected)
     if not confirmed:
         # A stolen session must not become a way to guess the password.
-        cache.add(failures, 0, timeout=CONFIRM_WINDOW_SECONDS)
-        cache.incr(failures)
         with transaction.atomic():
             record_for_user(
                 user,

@@ -47,8 +47,12 @@ class MomentField(forms.Field):
             raise forms.ValidationError(
                 "Enter a date between the years 1900 and 9998.", "out_of_range"
             )
-        if isinstance(moment, datetime) and timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, UTC)
+        if isinstance(moment, datetime):
+            # In UTC from here on: PostgreSQL refuses offsets past 15:59,
+            # which Python accepts.
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            moment = moment.astimezone(UTC)
         return moment
 
 

@@ -7,10 +7,11 @@ old enough to go; the application role cannot delete audit rows at all.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -21,6 +22,8 @@ from audit.models import AuditEvent
 from audit.sql import PLATFORM_RETENTION_DAYS
 
 PURGE_ACTION = "audit.purged"
+
+logger = logging.getLogger("warden.audit")
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,23 @@ def _purge_in_python(organization: Organization | None) -> tuple[int, int | None
     return removed, last.seq, last.hash
 
 
-def purge_all() -> list[PurgeResult]:
-    """Every organisation's chain and the platform's; safe to run repeatedly."""
-    results = [purge(None)]
-    for organization in Organization.objects.order_by("pk").iterator():
-        results.append(purge(organization))
-    return results
+def purge_all() -> tuple[list[PurgeResult], list[str]]:
+    """Every organisation's chain and the platform's; safe to run repeatedly.
+
+    One chain that cannot be purged does not hold up the others: its failure
+    is logged and returned, by organisation slug.
+    """
+    results, failed = [], []
+    chains: list[Organization | None] = [None]
+    chains += list(Organization.objects.order_by("pk"))
+    for organization in chains:
+        try:
+            results.append(purge(organization))
+        except DatabaseError:
+            name = organization.slug if organization else "(platform)"
+            logger.exception("audit purge failed for %s", name)
+            failed.append(name)
+    return results, failed
 
 
 def pseudonymise_actor(user_id: int | str, pseudonym: str) -> int:

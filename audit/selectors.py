@@ -228,8 +228,17 @@ def event_detail(organization: Organization, event_id: int) -> EventDetail:
 
 
 def parse(text: str) -> Any:
-    """The stored canonical JSON text as a value; None when empty."""
-    return json.loads(text) if text else None
+    """The stored canonical JSON text as a value; None when empty.
+
+    A row that is not JSON (written around the application) is shown as the
+    text it holds rather than failing the page; audit_verify reports it.
+    """
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def diff(before: Any, after: Any) -> list[Change]:

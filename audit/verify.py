@@ -75,7 +75,10 @@ def _walk(organization_id, head, events, anchor=None) -> Verdict:
                 "does not link to the record before it",
             )
         if awaiting and event.action == PURGE_ACTION:
-            detail = json.loads(event.detail or "{}")
+            try:
+                detail = json.loads(event.detail or "{}")
+            except ValueError:
+                detail = {}
             if (detail.get("through_seq"), detail.get("through_hash")) == awaiting:
                 awaiting = None
         if anchor and event.seq == anchor[0] and event.hash != anchor[1]:

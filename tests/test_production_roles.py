@@ -37,6 +37,9 @@ def roles():
         admin.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS")
         admin.execute(f"CREATE ROLE {app} LOGIN NOSUPERUSER NOBYPASSRLS")
         admin.execute(f"CREATE ROLE {owner}_member LOGIN IN ROLE {owner}")
+        admin.execute(f"CREATE ROLE {owner}_maker LOGIN CREATEROLE")
+        admin.execute(f"CREATE ROLE {owner}_su NOLOGIN SUPERUSER")
+        admin.execute(f"CREATE ROLE {owner}_heir LOGIN IN ROLE {owner}_su")
         admin.execute(f"CREATE DATABASE {name} OWNER {owner}")
     base = f"{parsed['HOST'] or '127.0.0.1'}:{parsed['PORT'] or 5432}/{name}"
     yield {
@@ -44,11 +47,14 @@ def roles():
         "app_url": f"postgres://{app}@{base}",
         "app": app,
         "owner_member_url": f"postgres://{owner}_member@{base}",
+        "maker_url": f"postgres://{owner}_maker@{base}",
+        "heir_url": f"postgres://{owner}_heir@{base}",
     }
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"DROP ROLE IF EXISTS {app}")
-        admin.execute(f"DROP ROLE IF EXISTS {owner}_member")
+        for extra in ("member", "maker", "heir", "su"):
+            admin.execute(f"DROP ROLE IF EXISTS {owner}_{extra}")
         admin.execute(f"DROP ROLE IF EXISTS {owner}")
 
 
@@ -115,3 +121,11 @@ def test_owner_migrates_app_role_serves_and_is_isolated(roles):
     inherited = run(serve, debug=False, DATABASE_URL=roles["owner_member_url"])
     assert inherited.returncode == 3
     assert "member of their owner" in inherited.stderr
+    maker = run(serve, debug=False, DATABASE_URL=roles["maker_url"])
+    assert maker.returncode == 3 and "CREATEROLE" in maker.stderr
+    heir = run(serve, debug=False, DATABASE_URL=roles["heir_url"])
+    assert heir.returncode == 3 and "_su, which bypass" in heir.stderr
+    wsgi = [sys.executable, "-c", "import gateway_project.wsgi"]
+    refused_wsgi = run(wsgi, debug=False, DATABASE_URL=roles["owner_url"])
+    assert refused_wsgi.returncode == 3
+    assert "owns the database" in refused_wsgi.stderr

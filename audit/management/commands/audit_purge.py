@@ -22,9 +22,13 @@ class Command(AuditedCommand):
                 organization = Organization.objects.filter(slug=options["org"]).first()
                 if organization is None:
                     raise CommandError(f"no organisation {options['org']!r}")
-                results = [retention.purge(organization)]
+                results, failed = [retention.purge(organization)], list[str]()
             else:
-                results = retention.purge_all()
+                results, failed = retention.purge_all()
         removed = sum(result.removed for result in results)
         chains = sum(1 for result in results if result.removed)
         self.stdout.write(f"removed {removed} audit records from {chains} chain(s)")
+        if failed:
+            raise CommandError(
+                f"could not purge: {', '.join(failed)} (see the log)", returncode=1
+            )

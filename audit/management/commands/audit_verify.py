@@ -30,7 +30,8 @@ class Command(AuditedCommand):
                 raise CommandError(f"no organisation {options['org']!r}")
             chains = [(organization.slug, organization.pk)]
         else:
-            chains = [("platform", None)] + [
+            # Parentheses: no organisation's slug can take the platform's name.
+            chains = [("(platform)", None)] + [
                 (slug, pk)
                 for pk, slug in Organization.objects.order_by("pk").values_list(
                     "pk", "slug"
