@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.database import append_only
 from accounts.models import Organization
@@ -42,6 +43,9 @@ class AuditEvent(models.Model):
     )
     seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField()
+    # Stamped by the database on insert (PostgreSQL); outside the hash. The
+    # retention purge goes by it, so a backdated created_at purges nothing.
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     actor_id = models.CharField(max_length=64, blank=True)
     actor_email = models.CharField(max_length=254, blank=True)
@@ -77,6 +81,7 @@ class AuditEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["organization", "recorded_at"]),
             models.Index(fields=["organization", "action", "created_at"]),
             models.Index(fields=["organization", "actor_id", "created_at"]),
             models.Index(fields=["organization", "target_type", "target_id"]),

@@ -49,8 +49,9 @@ def purge(organization: Organization | None) -> PurgeResult:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT * FROM warden_audit_purge(%s)", [org_id])
-                removed, through_seq, through_hash = cursor.fetchone()
+                removed, through_seq, through_hash, days = cursor.fetchone()
         else:
+            days = retention_days(organization)
             removed, through_seq, through_hash = _purge_in_python(organization)
         if removed:
             services.record(
@@ -61,7 +62,7 @@ def purge(organization: Organization | None) -> PurgeResult:
                     "removed": removed,
                     "through_seq": through_seq,
                     "through_hash": through_hash,
-                    "retention_days": retention_days(organization),
+                    "retention_days": days,
                 },
             )
     return PurgeResult(org_id, removed or 0, through_seq)
@@ -71,7 +72,7 @@ def _purge_in_python(organization: Organization | None) -> tuple[int, int | None
     """SQLite, the quick-start database, has no owner functions or triggers."""
     cutoff = timezone.now() - timedelta(days=retention_days(organization))
     events = AuditEvent.objects.filter(organization=organization)
-    last = events.filter(created_at__lt=cutoff).order_by("-seq").first()
+    last = events.filter(recorded_at__lt=cutoff).order_by("-seq").first()
     if last is None:
         return 0, None, ""
     removed, _ = events.filter(seq__lte=last.seq).delete()

@@ -159,7 +159,7 @@ def _append(event: AuditEvent) -> None:
     head = locked_head(event.organization_id)
     event.seq = head.seq + 1
     event.prev_hash = head.hash
-    event.created_at = timezone.now()
+    event.created_at = event.recorded_at = timezone.now()  # PostgreSQL restamps
     event.hash = compute_hash(event)
     event.save(force_insert=True)
     head.seq, head.hash = event.seq, event.hash

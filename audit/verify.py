@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from django.contrib.auth import get_user_model
 
 from audit.models import GENESIS, AuditChain, AuditEvent
 from audit.retention import PURGE_ACTION
 from audit.services import chain_scope, compute_hash
+
+PSEUDONYM_PREFIX = "deleted-user-"
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,44 @@ def verify(
         events = AuditEvent.objects.filter(organization_id=organization_id)
         rows = events.order_by("seq").iterator(chunk_size=chunk)
         verdict = _walk(organization_id, head, rows, anchor)
+        if verdict.ok:
+            verdict = _check_pseudonyms(verdict, events) or verdict
     return verdict
+
+
+def _check_pseudonyms(verdict: Verdict, events) -> Verdict | None:
+    """The email snapshot is outside the hash; only erasure may replace it.
+
+    A pseudonym must be the one erasure gives, and its account must be erased.
+    """
+    from accounts.privacy import pseudonym_for
+
+    pseudonymised = events.filter(
+        actor_type="user", actor_email__startswith=PSEUDONYM_PREFIX
+    ).order_by("seq")
+    seen: set[str] = set()
+    for event in pseudonymised.only("seq", "actor_id", "actor_email").iterator():
+        if event.actor_id in seen:
+            continue
+        seen.add(event.actor_id)
+        user_id = int(event.actor_id) if event.actor_id.isdigit() else None
+        erased = user_id is not None and (
+            get_user_model()
+            .objects.filter(
+                pk=user_id,
+                username=f"deleted-{user_id}",
+                email__isnull=True,
+                is_active=False,
+            )
+            .exists()
+        )
+        if not erased or event.actor_email != pseudonym_for(user_id or 0):
+            return replace(
+                verdict,
+                broken_at=event.seq,
+                reason=f"actor {event.actor_id} pseudonymised without being erased",
+            )
+    return None
 
 
 def _walk(organization_id, head, events, anchor=None) -> Verdict:

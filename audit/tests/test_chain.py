@@ -22,7 +22,7 @@ import pytest
 
 from accounts.models import Organization, Project
 from accounts.privacy import pseudonym_for
-from accounts.services import organization_create
+from accounts.services import organization_create, organization_update
 from accounts.tenancy import platform_context, tenant_context
 from audit import retention, services
 from audit.context import Actor, bound
@@ -214,13 +214,37 @@ def test_verify_reports_the_first_broken_link(statement, broken_at, reason):
     assert f"BROKEN at record {start + broken_at}" in out.getvalue()
 
 
-def backdated(monkeypatch, org, days: float, action: str = "old.thing"):
+def backdated(org, days: float, action: str = "old.thing") -> AuditEvent:
+    """A record as if the database had stamped it ``days`` ago.
+
+    Only the owner, behind the application's back, can do that; recorded_at is
+    outside the hash, so the chain stays whole.
+    """
+    event = record(action, organization=org)
     when = timezone.now() - timedelta(days=days)
-    monkeypatch.setattr(services.timezone, "now", lambda: when)
-    try:
-        return record(action, organization=org)
-    finally:
-        monkeypatch.undo()
+    as_owner(
+        "UPDATE audit_auditevent SET recorded_at = %s WHERE id = %s", when, event.pk
+    )
+    return event
+
+
+def settle(org) -> None:
+    """As if the organisation had had its plan for over a month."""
+    if connection.vendor == "postgresql":
+        tamper(
+            "UPDATE warden_private.retention_history "
+            "SET changed_at = changed_at - interval '31 days' "
+            "WHERE organization_id = %s",
+            org.pk,
+        )
+
+
+def as_owner(statement: str, *params) -> None:
+    if connection.vendor == "postgresql":
+        tamper(statement, *params)
+    else:  # SQLite: no roles and no triggers
+        with connection.cursor() as cursor:
+            cursor.execute(statement, list(params))
 
 
 @pytest.mark.parametrize(
@@ -232,13 +256,13 @@ def backdated(monkeypatch, org, days: float, action: str = "old.thing"):
         ("enterprise", {"audit_retention_days": 10}, 9, 11),
     ],
 )
-def test_purge_keeps_exactly_what_the_plan_says(
-    monkeypatch, plan, retention, kept_age, purged_age
-):
+@pytest.mark.django_db(transaction=True)
+def test_purge_keeps_exactly_what_the_plan_says(plan, retention, kept_age, purged_age):
     org = new_org(plan, **retention)
-    oldest = backdated(monkeypatch, org, purged_age + 5)
-    purged = backdated(monkeypatch, org, purged_age)
-    kept = backdated(monkeypatch, org, kept_age)
+    settle(org)
+    oldest = backdated(org, purged_age + 5)
+    purged = backdated(org, purged_age)
+    kept = backdated(org, kept_age)
     record("new.thing", organization=org)
 
     result = retention_purge(org)
@@ -262,10 +286,11 @@ def retention_purge(org):
     return retention.purge(org)
 
 
-def test_purge_of_a_whole_chain_leaves_a_verifiable_checkpoint(monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_purge_of_a_whole_chain_leaves_a_verifiable_checkpoint():
     org = new_org()
     for _ in range(3):
-        backdated(monkeypatch, org, 40)
+        backdated(org, 40)
     retention_purge(org)
     remaining = events(org)
     assert [e.action for e in remaining] == ["audit.purged"]
@@ -275,9 +300,10 @@ def test_purge_of_a_whole_chain_leaves_a_verifiable_checkpoint(monkeypatch):
 
 
 @pytest.mark.services
-def test_the_purge_function_decides_what_is_old_enough(monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_the_purge_function_decides_what_is_old_enough():
     org = new_org("pro")
-    young = backdated(monkeypatch, org, 45)
+    young = backdated(org, 45)
     # The app role cannot delete; calling the owner's function directly still
     # removes nothing the plan keeps.
     with tenant_context(org), connection.cursor() as cursor:
@@ -286,9 +312,10 @@ def test_the_purge_function_decides_what_is_old_enough(monkeypatch):
     assert young.seq in {e.seq for e in events(org)}
 
 
-def test_audit_purge_command_is_safe_to_repeat(monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_audit_purge_command_is_safe_to_repeat():
     org = new_org()
-    backdated(monkeypatch, org, 60)
+    backdated(org, 60)
     out = io.StringIO()
     call_command("audit_purge", stdout=out)
     assert "removed" in out.getvalue()
@@ -421,3 +448,70 @@ def test_an_anchor_kept_outside_catches_the_newest_records_removed(tmp_path):
     record("thing.done", organization=org, after={"n": "forged"})
     with pytest.raises(CommandError):
         call_command("audit_verify", "--anchors", str(anchors), stdout=io.StringIO())
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_backdated_record_is_not_within_the_purge_s_reach(monkeypatch):
+    org = new_org()
+    long_ago = timezone.now() - timedelta(days=400)
+    monkeypatch.setattr(services.timezone, "now", lambda: long_ago)
+    forged = record("old.looking", organization=org)
+    monkeypatch.undo()
+
+    assert retention_purge(org).removed == 0
+    assert forged.seq in {e.seq for e in events(org)}
+    with platform_context():
+        stored = AuditEvent.objects.get(pk=forged.pk)
+    assert stored.recorded_at > timezone.now() - timedelta(minutes=5)
+    assert verify(org.pk).ok
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_shorter_retention_waits_thirty_days():
+    org = new_org("enterprise")
+    old = backdated(org, 100)
+    organization_update(organization=org, plan="free")
+
+    assert retention_purge(org).removed == 0  # 365 days still hold
+    assert old.seq in {e.seq for e in events(org)}
+
+    settle(org)
+    result = retention_purge(org)
+    assert result.removed >= 1 and old.seq not in {e.seq for e in events(org)}
+    assert '"retention_days":30' in events(org)[-1].detail
+
+
+@pytest.mark.services
+def test_the_app_role_cannot_see_or_touch_the_retention_history():
+    for statement in [
+        "SELECT * FROM warden_private.retention_history",
+        "DELETE FROM warden_private.retention_history",
+    ]:
+        with pytest.raises(DatabaseError, match="permission denied"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_verify_catches_a_live_account_pseudonymised_behind_its_back(
+    django_user_model,
+):
+    org = new_org()
+    alice = django_user_model.objects.create_user("alice", "alice@example.com", "pw")
+    record("thing.done", organization=org, actor=Actor.user(alice))
+    # The app role erases the row for a moment, pseudonymises, restores it.
+    with transaction.atomic():
+        django_user_model.objects.filter(pk=alice.pk).update(
+            username=f"deleted-{alice.pk}", email=None, is_active=False
+        )
+        retention.pseudonymise_actor(alice.pk, pseudonym_for(alice.pk))
+        django_user_model.objects.filter(pk=alice.pk).update(
+            username="alice", email="alice@example.com", is_active=True
+        )
+
+    verdict = verify(org.pk)
+    assert not verdict.ok
+    assert "pseudonymised without being erased" in verdict.reason
