@@ -159,6 +159,14 @@ if not DEBUG:
     if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Failed password sign-ins allowed per account name and per client address in
+# a window, before sign-in is refused for the rest of it.
+SIGNIN_FAILURES_PER_NAME = env.integer("SIGNIN_FAILURES_PER_NAME", 10, minimum=1)
+SIGNIN_FAILURES_PER_ADDRESS = env.integer("SIGNIN_FAILURES_PER_ADDRESS", 50, minimum=1)
+SIGNIN_FAILURE_WINDOW_SECONDS = env.integer(
+    "SIGNIN_FAILURE_WINDOW_SECONDS", 900, minimum=1
+)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -20,6 +20,8 @@ os.environ.setdefault("USAGE_FLUSH_SECONDS", "0.02")
 os.environ.setdefault("BCRYPT_ROUNDS", "4")
 # Every test client is 127.0.0.1; the throttle's own tests lower this again.
 os.environ.setdefault("KEY_FAILURE_LIMIT", "10000")
+os.environ.setdefault("SIGNIN_FAILURES_PER_NAME", "10000")
+os.environ.setdefault("SIGNIN_FAILURES_PER_ADDRESS", "10000")
 # The suite runs as this role, as production does (see tests/conftest.py).
 os.environ.setdefault("DATABASE_APP_ROLE", "warden_app")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"warden-test-{os.getpid()}")

@@ -1,0 +1,59 @@
+"""Password sign-in refuses guessing past a limit, per name and per address."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.core.cache import cache
+
+import pytest
+
+from accounts.tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+_addresses = itertools.count(1)
+
+
+@pytest.fixture
+def address():
+    # A fresh client address per test: counters live in the shared cache.
+    value = f"10.99.{next(_addresses)}.{next(_addresses) % 250}"
+    yield value
+    cache.delete(f"signin-failures:addr:{value}")
+
+
+def sign_in(client, address, username, password):
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_a_name_is_locked_after_its_failures_even_with_the_password(
+    client, alice, address, settings
+):
+    settings.SIGNIN_FAILURES_PER_NAME = 3
+    for n in range(3):
+        assert sign_in(client, address, alice.username, f"guess-{n}").status_code == 200
+
+    locked = sign_in(client, address, alice.username, PASSWORD)
+
+    assert locked.status_code == 200
+    assert b"Too many failed sign-ins" in locked.content
+    assert "_auth_user_id" not in client.session
+    cache.delete(f"signin-failures:name:{alice.username.lower()}")
+    assert sign_in(client, address, alice.username, PASSWORD).status_code == 302
+
+
+def test_an_address_is_locked_across_names(client, alice, address, settings):
+    settings.SIGNIN_FAILURES_PER_ADDRESS = 4
+    for n in range(4):
+        sign_in(client, address, f"someone-{n}", "wrong")
+
+    locked = sign_in(client, address, alice.username, PASSWORD)
+
+    assert b"Too many failed sign-ins" in locked.content
+    elsewhere = sign_in(client, "10.98.0.1", alice.username, PASSWORD)
+    assert elsewhere.status_code == 302
