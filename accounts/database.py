@@ -76,13 +76,14 @@ def role_problems(using: str = "default") -> list[str]:
         # A role it can SET ROLE to, or inherits from, counts as its own.
         cursor.execute(
             "SELECT string_agg(rolname, ', ' ORDER BY rolname) FROM pg_roles "
-            "WHERE (rolsuper OR rolbypassrls) AND rolname <> current_user "
+            "WHERE (rolsuper OR rolbypassrls OR rolcreaterole) "
+            "AND rolname <> current_user "
             "AND pg_has_role(current_user, oid, 'MEMBER')"
         )
         if privileged := cursor.fetchone()[0]:
             problems.append(
                 f"database role {user!r} is a member of {privileged}, which "
-                "bypass row-level security"
+                "bypass row-level security or can grant themselves the owner"
             )
         cursor.execute(
             "SELECT pg_has_role(current_user, datdba, 'MEMBER') FROM pg_database "

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
@@ -20,26 +21,25 @@ security_logger = logging.getLogger("warden.security.auth")
 
 class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
+        # Every attempt is counted before its password is checked, so parallel
+        # guesses cannot all pass under the limit; a success gives it back.
         keys = self._counters()
-        if any(_count(key) >= limit for key, limit in keys):
+        counts = [(key, _increment(key), limit) for key, limit in keys]
+        if any(count > limit for _, count, limit in counts):
             security_logger.warning("sign-in refused: too many failures")
             raise forms.ValidationError(
                 "Too many failed sign-ins; try again in a quarter of an hour.",
                 code="throttled",
             )
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            for key, _ in keys:
-                cache.add(key, 0, timeout=settings.SIGNIN_FAILURE_WINDOW_SECONDS)
-                try:
-                    cache.incr(key)
-                except ValueError:  # the window ended meanwhile
-                    pass
-            raise
+        cleaned = super().clean()
+        for key, _, _ in counts:
+            _decrement(key)
+        return cleaned
 
     def _counters(self) -> list[tuple[str, int]]:
-        name = str(self.data.get("username", "")).strip().lower()[:150]
+        # As Django compares it (NFKC), so look-alike spellings share a count.
+        typed = str(self.data.get("username", "")).strip()[:150]
+        name = get_user_model().normalize_username(typed).casefold()
         address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
         return [
             (f"signin-failures:name:{name}", settings.SIGNIN_FAILURES_PER_NAME),
@@ -47,5 +47,16 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         ]
 
 
-def _count(key: str) -> int:
-    return int(cache.get(key) or 0)
+def _increment(key: str) -> int:
+    cache.add(key, 0, timeout=settings.SIGNIN_FAILURE_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        return 1
+
+
+def _decrement(key: str) -> None:
+    try:
+        cache.decr(key)
+    except ValueError:
+        pass

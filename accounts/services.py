@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -9,6 +10,8 @@ from django.db import transaction
 from accounts.models import Membership, Organization, Project
 from accounts.tenancy import tenant_context
 from audit.services import record
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
 
 # Marks an argument of an update service the caller did not pass.
 UNCHANGED: Any = object()
@@ -25,6 +28,8 @@ class ProjectInUse(ValueError):
 def organization_create(
     *, slug: str, name: str = "", plan: str = "free"
 ) -> Organization:
+    if not (isinstance(slug, str) and SLUG.fullmatch(slug)):
+        raise ValueError("a slug is lowercase letters, digits and hyphens, up to 60")
     with transaction.atomic():
         organization = Organization.objects.create(
             slug=slug, name=name or slug, plan=plan

@@ -40,6 +40,8 @@ def roles():
         admin.execute(f"CREATE ROLE {owner}_maker LOGIN CREATEROLE")
         admin.execute(f"CREATE ROLE {owner}_su NOLOGIN SUPERUSER")
         admin.execute(f"CREATE ROLE {owner}_heir LOGIN IN ROLE {owner}_su")
+        admin.execute(f"CREATE ROLE {owner}_cr NOLOGIN CREATEROLE")
+        admin.execute(f"CREATE ROLE {owner}_crm LOGIN IN ROLE {owner}_cr")
         admin.execute(f"CREATE DATABASE {name} OWNER {owner}")
     base = f"{parsed['HOST'] or '127.0.0.1'}:{parsed['PORT'] or 5432}/{name}"
     yield {
@@ -49,11 +51,12 @@ def roles():
         "owner_member_url": f"postgres://{owner}_member@{base}",
         "maker_url": f"postgres://{owner}_maker@{base}",
         "heir_url": f"postgres://{owner}_heir@{base}",
+        "crm_url": f"postgres://{owner}_crm@{base}",
     }
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"DROP ROLE IF EXISTS {app}")
-        for extra in ("member", "maker", "heir", "su"):
+        for extra in ("member", "maker", "heir", "su", "crm", "cr"):
             admin.execute(f"DROP ROLE IF EXISTS {owner}_{extra}")
         admin.execute(f"DROP ROLE IF EXISTS {owner}")
 
@@ -125,6 +128,8 @@ def test_owner_migrates_app_role_serves_and_is_isolated(roles):
     assert maker.returncode == 3 and "CREATEROLE" in maker.stderr
     heir = run(serve, debug=False, DATABASE_URL=roles["heir_url"])
     assert heir.returncode == 3 and "_su, which bypass" in heir.stderr
+    crm = run(serve, debug=False, DATABASE_URL=roles["crm_url"])
+    assert crm.returncode == 3 and "_cr, which bypass" in crm.stderr
     wsgi = [sys.executable, "-c", "import gateway_project.wsgi"]
     refused_wsgi = run(wsgi, debug=False, DATABASE_URL=roles["owner_url"])
     assert refused_wsgi.returncode == 3

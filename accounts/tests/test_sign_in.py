@@ -43,7 +43,7 @@ def test_a_name_is_locked_after_its_failures_even_with_the_password(
     assert locked.status_code == 200
     assert b"Too many failed sign-ins" in locked.content
     assert "_auth_user_id" not in client.session
-    cache.delete(f"signin-failures:name:{alice.username.lower()}")
+    cache.delete(f"signin-failures:name:{alice.username.casefold()}")
     assert sign_in(client, address, alice.username, PASSWORD).status_code == 302
 
 
@@ -57,3 +57,25 @@ def test_an_address_is_locked_across_names(client, alice, address, settings):
     assert b"Too many failed sign-ins" in locked.content
     elsewhere = sign_in(client, "10.98.0.1", alice.username, PASSWORD)
     assert elsewhere.status_code == 302
+
+
+def test_look_alike_spellings_share_the_count(client, alice, address, settings):
+    settings.SIGNIN_FAILURES_PER_NAME = 2
+    sign_in(client, address, alice.username, "wrong-1")
+    sign_in(client, address, alice.username.upper(), "wrong-2")
+    fullwidth = "".join(
+        chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in alice.username
+    )
+
+    locked = sign_in(client, address, fullwidth, PASSWORD)
+
+    assert b"Too many failed sign-ins" in locked.content
+    assert "_auth_user_id" not in client.session
+    cache.delete(f"signin-failures:name:{alice.username.casefold()}")
+
+
+def test_signing_in_does_not_use_up_the_allowance(client, alice, address, settings):
+    settings.SIGNIN_FAILURES_PER_NAME = 2
+    for _ in range(4):
+        assert sign_in(client, address, alice.username, PASSWORD).status_code == 302
+        client.logout()

@@ -438,6 +438,8 @@ def test_an_anchor_kept_outside_catches_the_newest_records_removed(tmp_path):
     )
     assert verify(org.pk).ok
 
+    # Renaming the organisation does not shake the anchor off.
+    Organization.objects.filter(pk=org.pk).update(slug=f"{org.slug}-renamed")
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command("audit_verify", "--anchors", str(anchors), stdout=out)
@@ -515,3 +517,12 @@ def test_verify_catches_a_live_account_pseudonymised_behind_its_back(
     verdict = verify(org.pk)
     assert not verdict.ok
     assert "pseudonymised without being erased" in verdict.reason
+
+
+def test_an_anchored_chain_that_is_gone_is_reported(tmp_path):
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text(f"org:999999 gone: ok, 3 records, head 3:{'a' * 64}\n")
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit_verify", "--anchors", str(anchors), stdout=out)
+    assert "org:999999: BROKEN: the anchored chain is missing" in out.getvalue()

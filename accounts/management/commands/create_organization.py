@@ -22,6 +22,8 @@ class Command(AuditedCommand):
             )
         except IntegrityError:
             raise CommandError(f"organisation {options['slug']!r} exists") from None
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         if options["project"]:
             project_create(organization=organization, slug=options["project"])
         self.stdout.write(f"created organisation {organization.slug}")

@@ -7,6 +7,8 @@ from accounts.models import Organization
 from audit.commands import AuditedCommand
 from audit.verify import verify
 
+PLATFORM = "platform"
+
 
 class Command(AuditedCommand):
     help = (
@@ -23,42 +25,46 @@ class Command(AuditedCommand):
         )
 
     def handle(self, *args, **options):
-        chains: list[tuple[str, int | None]]
-        if options["org"]:
-            organization = Organization.objects.filter(slug=options["org"]).first()
-            if organization is None:
-                raise CommandError(f"no organisation {options['org']!r}")
-            chains = [(organization.slug, organization.pk)]
-        else:
-            # Parentheses: no organisation's slug can take the platform's name.
-            chains = [("(platform)", None)] + [
-                (slug, pk)
-                for pk, slug in Organization.objects.order_by("pk").values_list(
-                    "pk", "slug"
-                )
-            ]
+        chains = self._chains(options["org"])
         anchors = _anchors(options["anchors"]) if options["anchors"] else {}
         broken = 0
-        for name, org_id in chains:
-            verdict = verify(org_id, anchor=anchors.get(name))
+        for key, slug, org_id in chains:
+            verdict = verify(org_id, anchor=anchors.get(key))
             if verdict.ok:
-                head = (
-                    f", head {verdict.head[0]}:{verdict.head[1]}"
-                    if verdict.head
-                    else ""
+                head = verdict.head and f", head {verdict.head[0]}:{verdict.head[1]}"
+                self.stdout.write(
+                    f"{key} {slug}: ok, {verdict.checked} records{head or ''}"
                 )
-                self.stdout.write(f"{name}: ok, {verdict.checked} records{head}")
             else:
                 broken += 1
                 self.stdout.write(
-                    f"{name}: BROKEN at record {verdict.broken_at}: {verdict.reason}"
-                    f" ({verdict.checked} records verified before it)"
+                    f"{key} {slug}: BROKEN at record {verdict.broken_at}: "
+                    f"{verdict.reason} ({verdict.checked} records verified before it)"
                 )
+        if not options["org"]:
+            # Chains are keyed by id, not slug: a renamed organisation keeps its
+            # anchor, and an anchored chain cannot quietly drop out.
+            for key in sorted(set(anchors) - {key for key, _, _ in chains}):
+                broken += 1
+                self.stdout.write(f"{key}: BROKEN: the anchored chain is missing")
         if broken:
             raise CommandError(f"{broken} audit chain(s) broken", returncode=1)
 
+    def _chains(self, slug: str | None) -> list[tuple[str, str, int | None]]:
+        if slug:
+            organization = Organization.objects.filter(slug=slug).first()
+            if organization is None:
+                raise CommandError(f"no organisation {slug!r}")
+            return [(f"org:{organization.pk}", organization.slug, organization.pk)]
+        organizations = Organization.objects.order_by("pk").values_list("pk", "slug")
+        return [(PLATFORM, "(platform)", None)] + [
+            (f"org:{pk}", slug, pk) for pk, slug in organizations
+        ]
 
-_ANCHOR = re.compile(r"^(\S+): ok, \d+ records, head (\d+):([0-9a-f]{64})$")
+
+_ANCHOR = re.compile(
+    r"^(platform|org:\d+) \S+: ok, \d+ records, head (\d+):([0-9a-f]{64})$"
+)
 
 
 def _anchors(path: Path) -> dict[str, tuple[int, str]]:
