@@ -15,7 +15,23 @@ def services_available() -> bool:
     return "postgresql" in engine and bool(settings.REDIS_URL)
 
 
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def browser_available() -> bool:
+    return os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+
 def pytest_collection_modifyitems(config, items):
+    if not browser_available():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            raise pytest.UsageError(
+                f"REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing"
+            )
+        skip_browser = pytest.mark.skip(reason="needs Debian's chromium (see README)")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip_browser)
     if services_available():
         return
     if os.environ.get("REQUIRE_SERVICES") == "1":
