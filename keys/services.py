@@ -15,6 +15,7 @@ from accounts.tenancy import platform_context, tenant_context
 from audit.services import record
 from keys import tokens
 from keys.cache import forget_key
+from keys.limits import normalise_limits
 from keys.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def api_key_create(
     """Return the new key's row and its full value, which is never stored."""
     if environment not in ApiKey.Environment.values:
         raise ValueError(f"unknown environment {environment!r}")
+    limits = normalise_limits(limits)
     full, public_id = tokens.generate(environment)
     secret_hash = tokens.hash_secret(full, settings.BCRYPT_ROUNDS)
     with tenant_context(project.organization_id):
@@ -46,7 +48,7 @@ def api_key_create(
             hint=full[-4:],
             created_by=created_by,
             expires_at=expires_at,
-            limits=limits or {},
+            limits=limits,
         )
         record(
             "api_key.created",
@@ -91,8 +93,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_update_limits(*, api_key: ApiKey, limits: dict) -> ApiKey:
-    if not isinstance(limits, dict):
-        raise ValueError("limits must be a JSON object")
+    limits = normalise_limits(limits)
     with tenant_context(api_key.organization_id):
         api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
         before = api_key.limits

@@ -203,7 +203,7 @@ def test_api_key_changes_are_recorded_without_the_key_or_its_hash():
         api_key, full = api_key_create(
             project=project, name="ci", expires_at=expires, limits={"rpm": 5}
         )
-        api_key_update_limits(api_key=api_key, limits={"tokens_per_minute": 900})
+        api_key_update_limits(api_key=api_key, limits={"tpm": 900})
         api_key_revoke(api_key=api_key)
         api_key_revoke(api_key=api_key)  # already revoked: nothing changes
 
@@ -218,7 +218,7 @@ def test_api_key_changes_are_recorded_without_the_key_or_its_hash():
     assert after["limits"] == {"rpm": 5} and after["expires_at"].startswith("20")
     limits = the_event("api_key.limits_changed", org.pk)
     assert json_of(limits.before) == {"rpm": 5}
-    assert json_of(limits.after) == {"tokens_per_minute": 900}
+    assert json_of(limits.after) == {"tpm": 900}
     the_event("api_key.revoked", org.pk)
     for event in events(org.pk):
         assert full not in stored_text(event)
