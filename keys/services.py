@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Project
@@ -19,6 +20,9 @@ from keys.limits import normalise_limits
 from keys.models import ApiKey
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_GRACE_HOURS = 24
+MAX_GRACE_HOURS = 24 * 90
 
 
 def api_key_create(
@@ -113,6 +117,81 @@ def api_key_update_limits(*, api_key: ApiKey, limits: dict) -> ApiKey:
             transaction.on_commit(lambda: forget_key(api_key.public_id))
             logger.info("api key limits changed id=%s", api_key.public_id)
     return api_key
+
+
+def api_key_rotate(
+    *, api_key: ApiKey, grace_hours: float = DEFAULT_GRACE_HOURS
+) -> tuple[ApiKey, str]:
+    """Create the key's successor and let the old one work ``grace_hours`` more.
+
+    The successor copies the project, name, environment, limits and expiry and
+    is returned with its full value, shown once. With no grace the old key is
+    revoked at once.
+    """
+    if not 0 <= grace_hours <= MAX_GRACE_HOURS:
+        raise ValueError(f"the grace period is 0 to {MAX_GRACE_HOURS} hours")
+    with tenant_context(api_key.organization_id):
+        old = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if old.revoked_at is not None:
+            raise ValueError("a revoked key cannot be rotated")
+        now = timezone.now()
+        if old.expires_at is not None and old.expires_at <= now:
+            raise ValueError("an expired key cannot be rotated")
+        successor, full = api_key_create(
+            project=old.project,
+            name=old.name,
+            environment=old.environment,
+            expires_at=old.expires_at,
+            limits=old.limits,
+        )
+        grace_ends = now + timedelta(hours=grace_hours)
+        before = old.expires_at
+        if grace_hours == 0:
+            api_key_revoke(api_key=old)
+        elif old.expires_at is None or grace_ends < old.expires_at:
+            old.expires_at = grace_ends
+            old.save(update_fields=["expires_at"])
+        record(
+            "api_key.rotated",
+            organization=old.organization_id,
+            target=old,
+            target_id=old.public_id,
+            before={"expires_at": before},
+            after={
+                "expires_at": old.expires_at,
+                "revoked": grace_hours == 0,
+                "successor": successor.public_id,
+                "grace_hours": grace_hours,
+            },
+        )
+        # Workers cache the key with its expiry: drop it, so the next request
+        # reads the new one.
+        transaction.on_commit(lambda: forget_key(old.public_id))
+    logger.info(
+        "api key rotated id=%s successor=%s", old.public_id, successor.public_id
+    )
+    return successor, full
+
+
+def api_keys_unused(*, days: int, organization_id: int | None = None) -> list[ApiKey]:
+    """Working keys not used for ``days`` days (never used: created before then)."""
+    cutoff = timezone.now() - timedelta(days=days)
+    stale = Q(last_used_at__lt=cutoff) | Q(
+        last_used_at__isnull=True, created_at__lt=cutoff
+    )
+    working = Q(revoked_at__isnull=True) & (
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    scope = (
+        platform_context()
+        if organization_id is None
+        else tenant_context(organization_id)
+    )
+    with scope:
+        keys = ApiKey.objects.filter(stale & working).select_related(
+            "organization", "project"
+        )
+        return list(keys.order_by("organization_id", "created_at"))
 
 
 def api_key_by_public_id(public_id: str) -> ApiKey | None:
