@@ -67,10 +67,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _connect_as(owner)
 
 
-def ensure_app_role(role: str) -> None:
+def ensure_role(role: str) -> None:
     from django.db import DatabaseError
-
-    from accounts.database import grant_app_role
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
@@ -82,7 +80,16 @@ def ensure_app_role(role: str) -> None:
                 )
             except DatabaseError:
                 pass  # another test run on this cluster made it meanwhile
+
+
+def ensure_app_role(role: str) -> None:
+    from accounts.database import grant_app_role, grant_gateway_role
+
+    ensure_role(role)
     assert grant_app_role(role=role)
+    # The gateway-only role of the service-role tests, granted as migrate does.
+    ensure_role(settings.DATABASE_GATEWAY_ROLE)
+    assert grant_gateway_role()
     with connection.cursor() as cursor:
         # Test-only: the transactional tests' teardown empties every table
         # with TRUNCATE. Production grants the role no TRUNCATE at all.

@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
 
 
 def _grant_app_role(sender, using: str = "default", **kwargs) -> None:
-    from accounts.database import grant_app_role
+    from accounts.database import grant_app_role, grant_gateway_role
 
     grant_app_role(using)
+    grant_gateway_role(using)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connections
 
 _append_only: set[str] = set()
+_gateway_read_only: set[str] = set()
 
 
 def append_only(model):
@@ -22,6 +23,36 @@ def append_only(model):
 
 def append_only_tables() -> frozenset[str]:
     return frozenset(_append_only)
+
+
+def gateway_read_only(model):
+    """Class decorator: the gateway's database role may read rows, never write."""
+    _gateway_read_only.add(model._meta.db_table)
+    return model
+
+
+def gateway_read_only_tables() -> frozenset[str]:
+    return frozenset(_gateway_read_only)
+
+
+def grant_gateway_role(using: str = "default", *, role: str | None = None) -> bool:
+    """Grant the gateway's role the application's privileges, less writing keys.
+
+    A process serving only ``/v1`` reads provider credentials and data keys to
+    call providers; only the api role stores or changes them.
+    """
+    role = role if role is not None else settings.DATABASE_GATEWAY_ROLE
+    if not grant_app_role(using, role=role):
+        return False
+    connection = connections[using]
+    quoted = connection.ops.quote_name(role)
+    with connection.cursor() as cursor:
+        for table in sorted(_gateway_read_only):
+            cursor.execute(
+                "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON "
+                f"{connection.ops.quote_name(table)} FROM {quoted}"
+            )
+    return True
 
 
 def grant_app_role(using: str = "default", *, role: str | None = None) -> bool:

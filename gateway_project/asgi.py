@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
+
+import orjson
 
 from gateway_project.env import ConfigError
 
@@ -31,10 +34,44 @@ def is_proxy_path(path: str) -> bool:
     return normalised == "/v1" or normalised.startswith("/v1/")
 
 
+# WARDEN_ROLE: "gateway" serves /v1 only, "api" everything else, "all" both.
+SERVES_PROXY = settings.SERVICE_ROLE in ("all", "gateway")
+SERVES_SITE = settings.SERVICE_ROLE in ("all", "api")
+
+
 async def application(scope, receive, send):
-    if scope["type"] == "http" and is_proxy_path(scope["path"]):
-        await proxy_application(scope, receive, send)
-    elif scope["type"] == "lifespan":
+    if scope["type"] == "lifespan":
         await lifespan(scope, receive, send)
-    else:
+    elif scope["type"] == "http" and is_proxy_path(scope["path"]):
+        if SERVES_PROXY:
+            await proxy_application(scope, receive, send)
+        else:
+            await not_served(send, PROXY_NOT_SERVED)
+    elif SERVES_SITE or scope.get("path") == "/healthz":
         await django_application(scope, receive, send)
+    else:
+        await not_served(send, SITE_NOT_SERVED)
+
+
+PROXY_NOT_SERVED = orjson.dumps(
+    {
+        "error": {
+            "message": "This server does not serve /v1; use the gateway's address.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "not_found",
+        }
+    }
+)
+SITE_NOT_SERVED = orjson.dumps(
+    {"detail": "This server serves /v1 only; use the api's address."}
+)
+
+
+async def not_served(send, body: bytes) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

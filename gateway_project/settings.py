@@ -105,6 +105,17 @@ else:
 # The role the application connects as, granted its privileges after every
 # migrate (run as the tables' owner). See accounts/database.py.
 DATABASE_APP_ROLE = env.string("DATABASE_APP_ROLE")
+# The role of processes that serve only /v1: the app role's privileges, but
+# provider credentials and data keys read-only.
+DATABASE_GATEWAY_ROLE = env.string("DATABASE_GATEWAY_ROLE")
+
+# What this process serves: the /v1 proxy ("gateway"), the dashboards,
+# management API and admin ("api"), or both ("all").
+SERVICE_ROLE = env.string("WARDEN_ROLE", "all").strip().lower()
+if SERVICE_ROLE not in ("all", "gateway", "api"):
+    raise env.ConfigError(
+        f"WARDEN_ROLE must be all, gateway or api, not {SERVICE_ROLE!r}"
+    )
 
 REDIS_URL = env.string("REDIS_URL")
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
@@ -193,6 +204,12 @@ KEY_FAILURE_LIMIT = env.integer("KEY_FAILURE_LIMIT", 20, minimum=1)
 KEY_FAILURE_WINDOW_SECONDS = env.integer("KEY_FAILURE_WINDOW_SECONDS", 60, minimum=1)
 BCRYPT_ROUNDS = env.integer("BCRYPT_ROUNDS", 12, minimum=4)
 ANTHROPIC_DEFAULT_MAX_TOKENS = env.integer("ANTHROPIC_DEFAULT_MAX_TOKENS", 4096)
+# Keys with rpm, tpm or max_concurrency: when Redis cannot be asked, refuse
+# (503) unless this is true, in which case the request goes through unlimited
+# and a warning is logged.
+LIMITS_FAIL_OPEN = env.boolean("LIMITS_FAIL_OPEN")
+# A concurrency slot a crashed worker never released stops counting after this.
+LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=10)
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,7 @@ os.environ.setdefault("SIGNIN_FAILURES_PER_NAME", "10000")
 os.environ.setdefault("SIGNIN_FAILURES_PER_ADDRESS", "10000")
 # The suite runs as this role, as production does (see tests/conftest.py).
 os.environ.setdefault("DATABASE_APP_ROLE", "warden_app")
+os.environ.setdefault("DATABASE_GATEWAY_ROLE", "warden_gateway")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"warden-test-{os.getpid()}")
 
 from gateway_project.settings import *  # noqa: E402,F403

@@ -4,10 +4,12 @@ import uuid
 
 from django.db import models
 
+from accounts.database import gateway_read_only
 from accounts.models import Organization, Project
 from accounts.tenancy import TenantManager
 
 
+@gateway_read_only
 class DataKey(models.Model):
     """An organisation's data key, wrapped by a master key; never stored in clear."""
 
@@ -25,6 +27,7 @@ class DataKey(models.Model):
         return f"data key of org {self.organization_id} under {self.master_key_id}"
 
 
+@gateway_read_only
 class ProviderCredential(models.Model):
     """A provider API key, encrypted with the organisation's data key."""
 

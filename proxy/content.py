@@ -17,7 +17,7 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
 
 import orjson
 from asgiref.sync import sync_to_async
@@ -165,8 +165,11 @@ def seal(organization_id: int, records: list[UsageRecord]) -> None:
     if not captured or not keeps_text(organization_id):
         return
     try:
-        key = data_key_for(organization_id)
-    except crypto.CryptoError:
+        # A savepoint: a gateway role that may not create the data key must
+        # not take the usage records down with the text.
+        with transaction.atomic():
+            key = data_key_for(organization_id)
+    except (crypto.CryptoError, DatabaseError):
         logger.exception("request text dropped org=%s", organization_id)
         return
     for usage in captured:
