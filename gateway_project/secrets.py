@@ -1,4 +1,4 @@
-"""Development secrets and the master keyring's parsing.
+"""Development secrets, the master keyring, and secrets merged into URLs.
 
 With ``DEBUG`` on and no secret configured, a development secret is generated
 once and remembered in the local data folder, so restarts keep working
@@ -11,12 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import secrets
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import overload
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from gateway_project.env import ConfigError, raw
+from gateway_project import secret_sources
+from gateway_project.env import ConfigError
+
+logger = logging.getLogger(__name__)
 
 MASTER_KEY_BYTES = 32
 
@@ -49,12 +56,26 @@ def _create_development_secrets(folder: Path, path: Path) -> None:
 
 
 def required_secret(name: str, *, debug: bool, folder: Path) -> str:
-    value = raw(name)
+    value = secret_sources.lookup(name)
     if value:
         return value
     if not debug:
-        raise ConfigError(f"{name} is not set; it is required when DEBUG is off")
+        where = secret_sources.store().source.describe(name)
+        raise ConfigError(
+            f"{name} is not set in {where}; it is required when DEBUG is off"
+        )
     return development_secrets(folder)[name]
+
+
+def url_with_password(url: str, password: str | None) -> str:
+    """Return ``url`` with its password replaced by ``password``, if one is given."""
+    if not url or not password:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = quote(parts.username or "", safe="")
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def parse_master_keys(value: str) -> list[tuple[str, bytes]]:
@@ -76,3 +97,41 @@ def parse_master_keys(value: str) -> list[tuple[str, bytes]]:
             raise ConfigError(f"MASTER_KEYS lists key id {key_id!r} twice")
         keyring.append((key_id, key))
     return keyring
+
+
+class MasterKeyring(Sequence[tuple[str, bytes]]):
+    """The ``MASTER_KEYS`` keyring, re-read each time through the secret cache.
+
+    A keyring rotated in the secret source is used once the cache refreshes,
+    without a restart. One that no longer parses is logged and ignored: the
+    last good keyring stays in force.
+    """
+
+    def __init__(self, value: str, *, current: Callable[[], str | None]) -> None:
+        self._value, self._keys = value, parse_master_keys(value)
+        self._current = current
+
+    def keys(self) -> list[tuple[str, bytes]]:
+        value = self._current()
+        if value and value != self._value:
+            try:
+                self._keys = parse_master_keys(value)
+            except ConfigError as exc:
+                logger.error("the new MASTER_KEYS is not used: %s", exc)
+            self._value = value
+        return self._keys
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[str, bytes]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[str, bytes]]: ...
+
+    def __getitem__(self, index):
+        return self.keys()[index]
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        return iter(self.keys())

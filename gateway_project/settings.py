@@ -3,7 +3,9 @@
 With nothing set, the gateway runs on SQLite in ``var/`` with the local-memory
 cache and development secrets kept in ``var/dev-secrets.json``. Production sets
 ``DEBUG=false``, ``AUTH_SECRET``, ``MASTER_KEYS``, ``DATABASE_URL``,
-``REDIS_URL`` and ``ALLOWED_HOSTS`` (each secret may come from ``NAME_FILE``).
+``REDIS_URL`` and ``ALLOWED_HOSTS``. Secrets come from the source chosen by
+``SECRETS_BACKEND`` (see ``gateway_project/secret_sources``): by default the
+environment, where each may also come from ``NAME_FILE``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from gateway_project import env
-from gateway_project.secrets import parse_master_keys, required_secret
+from gateway_project import env, secret_sources
+from gateway_project.secrets import MasterKeyring, required_secret, url_with_password
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("WARDEN_DATA_DIR", str(BASE_DIR / "var")))
@@ -22,8 +24,10 @@ DEBUG = env.boolean("DEBUG", default=True)
 SECRET_KEY = required_secret("AUTH_SECRET", debug=DEBUG, folder=DATA_DIR)
 if not DEBUG and len(SECRET_KEY) < 50:
     raise env.ConfigError("AUTH_SECRET must be at least 50 characters")
-MASTER_KEYS = parse_master_keys(
-    required_secret("MASTER_KEYS", debug=DEBUG, folder=DATA_DIR)
+# Re-read through the secret cache on use, so a rotated keyring needs no restart.
+MASTER_KEYS = MasterKeyring(
+    required_secret("MASTER_KEYS", debug=DEBUG, folder=DATA_DIR),
+    current=lambda: secret_sources.lookup("MASTER_KEYS"),
 )
 
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
@@ -80,6 +84,9 @@ TEMPLATES = [
 
 _database_url = env.raw("DATABASE_URL")
 if _database_url:
+    _database_url = url_with_password(
+        _database_url, secret_sources.lookup("DATABASE_PASSWORD")
+    )
     DATABASES = {"default": dj_database_url.parse(_database_url)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # Under ASGI each page request runs in a thread of its own, so
@@ -118,6 +125,8 @@ if SERVICE_ROLE not in ("all", "gateway", "api"):
     )
 
 REDIS_URL = env.string("REDIS_URL")
+if REDIS_URL:
+    REDIS_URL = url_with_password(REDIS_URL, secret_sources.lookup("REDIS_PASSWORD"))
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
 REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
 if REDIS_URL:

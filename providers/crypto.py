@@ -45,12 +45,22 @@ def decrypt(key: bytes, blob: bytes, associated_data: bytes) -> bytes:
         raise CryptoError("ciphertext failed authentication") from None
 
 
+def keyring() -> list[tuple[str, bytes]]:
+    """Return the keyring in force now.
+
+    ``settings.MASTER_KEYS`` re-reads the secret through its cache, so a
+    rotated keyring is used within ``SECRETS_CACHE_SECONDS``. One snapshot per
+    operation keeps a rotation from landing halfway through it.
+    """
+    return list(settings.MASTER_KEYS)
+
+
 def active_master_key() -> tuple[str, bytes]:
-    return settings.MASTER_KEYS[0]
+    return keyring()[0]
 
 
 def master_key(key_id: str) -> bytes:
-    for known_id, key in settings.MASTER_KEYS:
+    for known_id, key in keyring():
         if known_id == key_id:
             return key
     raise CryptoError(f"master key {key_id!r} is not in MASTER_KEYS")

@@ -1,0 +1,66 @@
+"""Where the deployment's secrets come from, chosen by ``SECRETS_BACKEND``.
+
+``env`` (the default) reads ``NAME`` or the file named by ``NAME_FILE``;
+``aws`` reads AWS Secrets Manager; ``vault`` reads a HashiCorp Vault or
+OpenBao KV version 2 engine. Every read goes through one cache, refreshed
+after ``SECRETS_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+from gateway_project import env
+from gateway_project.env import ConfigError
+from gateway_project.secret_sources.base import Source, SourceError
+from gateway_project.secret_sources.cache import SecretStore
+
+__all__ = ["SecretStore", "Source", "SourceError", "get", "lookup", "store"]
+
+_store: SecretStore | None = None
+
+
+def get(name: str) -> str:
+    """Return the secret ``name``; raise ``ConfigError`` if it is missing."""
+    return store().get(name)
+
+
+def lookup(name: str) -> str | None:
+    """Return the secret ``name``, or None if the configured source lacks it."""
+    return store().lookup(name)
+
+
+def store() -> SecretStore:
+    """Return the process's secret store, built from the environment once."""
+    global _store
+    if _store is None:
+        ttl = env.number("SECRETS_CACHE_SECONDS", 60.0, minimum=0.0)
+        _store = SecretStore(configured_source(), ttl=ttl)
+    return _store
+
+
+def configured_source() -> Source:
+    backend = env.string("SECRETS_BACKEND", "env").strip().lower()
+    if backend == "env":
+        from gateway_project.secret_sources.environment import EnvironmentSource
+
+        return EnvironmentSource()
+    if backend == "aws":
+        from gateway_project.secret_sources.aws import AwsSecretsManagerSource
+
+        return AwsSecretsManagerSource(
+            prefix=env.string("SECRETS_AWS_PREFIX", "warden/"),
+            region=env.string("SECRETS_AWS_REGION"),
+            endpoint_url=env.string("SECRETS_AWS_ENDPOINT_URL"),
+        )
+    if backend == "vault":
+        from gateway_project.secret_sources.vault import VaultSource
+
+        return VaultSource(
+            address=env.string("VAULT_ADDR"),
+            token=lambda: env.raw("VAULT_TOKEN"),
+            mount=env.string("VAULT_KV_MOUNT", "secret"),
+            prefix=env.string("VAULT_PATH_PREFIX", "warden"),
+            field=env.string("VAULT_FIELD", "value"),
+            namespace=env.string("VAULT_NAMESPACE"),
+            ca_file=env.string("VAULT_CACERT"),
+        )
+    raise ConfigError(f"SECRETS_BACKEND must be env, aws or vault, not {backend!r}")
