@@ -39,6 +39,7 @@ def chromium() -> Iterator[webdriver.Chrome]:
             options.add_argument(flag)
         driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         driver.set_page_load_timeout(30)
+        driver.implicitly_wait(5)  # elements of a page still loading
         try:
             yield driver
         finally:

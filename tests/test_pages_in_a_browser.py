@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts.services import membership_add, organization_create
 from audit.context import Actor
@@ -37,7 +39,9 @@ def sign_in(browser, server, username: str, password: str) -> None:
     browser.get(server.base_url + "/accounts/login/")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    button = browser.find_element(By.CSS_SELECTOR, "form button[type=submit]")
+    button.click()
+    WebDriverWait(browser, 10).until(EC.staleness_of(button))
 
 
 def text(browser) -> str:
@@ -75,11 +79,18 @@ def test_an_owner_reviews_the_trail_and_a_stranger_cannot(
     action = browser.find_element(By.NAME, "action")
     action.send_keys("api_key.")
     action.submit()
+    # The filtered page is a new document: wait for it before reading rows.
+    WebDriverWait(browser, 10).until(lambda b: "action=api_key." in b.current_url)
+    WebDriverWait(browser, 10).until(EC.staleness_of(action))
     rows = browser.find_elements(By.CSS_SELECTOR, "table.audit-events tbody tr")
     assert len(rows) == 1 and "api_key.limits_changed" in rows[0].text
 
     rows[0].find_element(By.TAG_NAME, "a").click()
-    diff = browser.find_element(By.CSS_SELECTOR, "table.audit-diff").text
+    diff = (
+        WebDriverWait(browser, 10)
+        .until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.audit-diff")))
+        .text
+    )
     assert "rpm" in diff and "changed" in diff
     assert "tpm" in diff and "added" in diff
 
@@ -90,4 +101,6 @@ def test_an_owner_reviews_the_trail_and_a_stranger_cannot(
     browser.get(server.base_url + "/accounts/me/")
     assert "Delete my account" in text(browser)
     browser.find_element(By.CSS_SELECTOR, "header form button[type=submit]").click()
-    assert browser.current_url.endswith("/accounts/login/")
+    WebDriverWait(browser, 10).until(
+        lambda b: b.current_url.endswith("/accounts/login/")
+    )
