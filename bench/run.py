@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip the soak key's warm-up: every stream then races to verify it",
     )
+    add(
+        "--limits",
+        action="store_true",
+        help="give the matrix key rpm, tpm and max_concurrency too high to refuse,"
+        " to measure what enforcing them costs",
+    )
     return parser.parse_args(argv)
 
 
@@ -319,7 +325,14 @@ def manage(env: dict[str, str], *args: str, stdin: str = "") -> str:
     return result.stdout
 
 
-def create_tenant(env: dict[str, str], org: str, base_url: str) -> str:
+# High enough never to refuse: the run measures the cost of checking them.
+UNREACHED_LIMITS = ("--rpm", "1000000000", "--tpm", "1000000000000")
+UNREACHED_LIMITS += ("--max-concurrency", "1000000")
+
+
+def create_tenant(
+    env: dict[str, str], org: str, base_url: str, limits: tuple[str, ...] = ()
+) -> str:
     """Organisation + project + provider key + gateway key; return the key."""
     manage(env, "create_organization", org, "--project", "default")
     provider_key = "sk-bench-" + secrets.token_hex(16)
@@ -332,7 +345,7 @@ def create_tenant(env: dict[str, str], org: str, base_url: str) -> str:
     out = manage(
         env,
         *("create_api_key", "--org", org, "--project", "default"),
-        *("--name", "bench", "--json"),
+        *("--name", "bench", "--json", *limits),
     )
     line = next(x for x in reversed(out.splitlines()) if x.startswith("{"))
     return str(json.loads(line)["key"])
@@ -730,7 +743,8 @@ def benchmark(args: argparse.Namespace, stack: contextlib.ExitStack) -> Report:
     stack.callback(flush_redis)
     owner = dict(env, DATABASE_URL=OWNER_DATABASE_URL, DATABASE_APP_ROLE=APP_ROLE)
     manage(owner, "migrate", "--no-input", "-v", "0")
-    key = create_tenant(env, "bench", f"{mock}/v1")
+    limits = UNREACHED_LIMITS if args.limits else ()
+    key = create_tenant(env, "bench", f"{mock}/v1", limits)
     soak_key = create_tenant(env, "soak", f"{mock}{SOAK_PROFILE}/v1")
 
     print(f"== gateway on {gw} ({args.workers} worker(s))", flush=True)

@@ -14,12 +14,13 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 
 import redis
 import redis.asyncio as aredis
+from redis.exceptions import NoScriptError
 
 
 class LocalStore:
@@ -130,6 +131,15 @@ class RedisStore:
             pipe.expire(self._prefix + key, int(ttl), nx=True)
             result = await pipe.execute()
         return int(result[0])
+
+    async def aeval(self, script: str, sha: str, keys: list[str], args: list) -> Any:
+        """Run a Lua script by its SHA1; send its text only when Redis lacks it."""
+        client = self._client()
+        names = [self._prefix + key for key in keys]
+        try:
+            return await client.evalsha(sha, len(names), *names, *args)  # type: ignore[misc]
+        except NoScriptError:
+            return await client.eval(script, len(names), *names, *args)  # type: ignore[misc]
 
     async def aclose(self) -> None:
         client = self._async.pop(asyncio.get_running_loop(), None)

@@ -29,6 +29,7 @@ from providers.adapters import Adapter, Target, UpstreamError
 from providers.adapters.anthropic import AnthropicAdapter, openai_usage
 from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
+from proxy import limits
 from proxy.content import TextCapture, capture_for
 from proxy.errors import ProxyError
 from proxy.http import Exchange, Receive, Scope, Send
@@ -60,6 +61,7 @@ class Call:
     ttft_ms: int | None = None
     watcher: asyncio.Task | None = None
     text: TextCapture | None = field(default=None, repr=False)
+    admission: limits.Admission | None = None
 
     def watch_disconnect(self) -> None:
         task = asyncio.current_task()
@@ -185,6 +187,7 @@ async def list_models(call: Call) -> None:
     data = [
         {"id": model, "object": "model", "created": 0, "owned_by": model.split("/")[0]}
         for model in visible_models(credentials)
+        if limits.model_allowed(call.key, model)
     ]
     await call.exchange.json(200, {"object": "list", "data": data})
 
@@ -197,6 +200,7 @@ async def retrieve_model(call: Call) -> None:
         raise ProxyError(
             404, f"The model '{name}' does not exist.", code="model_not_found"
         )
+    limits.check_model(call.key, name)
     owner = name.split("/")[0]
     await call.exchange.json(
         200, {"id": name, "object": "model", "created": 0, "owned_by": owner}
@@ -214,6 +218,10 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     credentials = await credentials_for(call.key.organization_id, call.key.project_id)
     adapter, target = resolve(body["model"], credentials)
     call.route(body["model"], target)
+    limits.check_model(call.key, f"{target.provider}/{target.model}")
+    call.admission = await limits.admit(call.key, body)
+    if call.admission is not None:
+        call.exchange.response_headers.extend(call.admission.headers)
     call.text = await capture_for(call.key.organization_id, body)
     return adapter, target
 
@@ -318,6 +326,7 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     call = Call(exchange, endpoint=endpoint)
     try:
         call.key = await authenticate(exchange.bearer, exchange.client_ip)
+        limits.check_access(call.key, endpoint, exchange.client_ip)
         await route[1](call)
     except asyncio.CancelledError:
         if not exchange.disconnected:
@@ -335,6 +344,9 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     finally:
         if call.watcher is not None:
             call.watcher.cancel()
+        if call.admission is not None:
+            used = call.prompt_tokens + call.completion_tokens
+            await limits.settle(call.admission, used)
         if call.key is not None:
             recorder().record(call.usage_record())
 
