@@ -27,6 +27,8 @@ _KNOWN = frozenset(
     | {"budget_usd", "budget_period"}
 )
 MAX_COUNT = 10**12
+_BUDGETS = frozenset({"budget_usd", "budget_tokens", "budget_period"})
+BUDGETS_ENFORCED = False
 
 
 class LimitError(ValueError):
@@ -41,6 +43,13 @@ def normalise_limits(limits: Any) -> dict[str, Any]:
     unknown = sorted(set(limits) - _KNOWN)
     if unknown:
         raise LimitError(f"unknown limit {unknown[0]!r}")
+    # Budgets are not enforced by the proxy yet (reservation and settlement
+    # are still to come), so a key must not appear to carry one.
+    budgets = sorted(
+        _BUDGETS.intersection(k for k, v in limits.items() if v is not None)
+    )
+    if budgets and not BUDGETS_ENFORCED:
+        raise LimitError(f"{budgets[0]}: spend and token budgets are not available yet")
     result: dict[str, Any] = {}
     for name in _COUNTS:
         if limits.get(name) is not None:

@@ -132,7 +132,7 @@ def test_create_api_key_takes_every_limit_and_an_expiry(project):
     output = run(
         "create_api_key", "--org", "life-org", "--project", "default",
         "--name", "limited", "--json", "--rpm", "5", "--tpm", "20000",
-        "--max-concurrency", "2", "--budget-usd", "1.00", "--budget-period", "day",
+        "--max-concurrency", "2",
         "--allowed-models", "openai/gpt-4o-mini", "--allowed-ips", "10.0.0.0/8",
         "--allowed-endpoints", "chat/completions,embeddings",
         "--expires", "2099-01-31",
@@ -144,8 +144,6 @@ def test_create_api_key_takes_every_limit_and_an_expiry(project):
         "rpm": 5,
         "tpm": 20000,
         "max_concurrency": 2,
-        "budget_usd": "1.000000",
-        "budget_period": "day",
         "allowed_models": ["openai/gpt-4o-mini"],
         "allowed_ips": ["10.0.0.0/8"],
         "allowed_endpoints": ["chat/completions", "embeddings"],
@@ -159,7 +157,7 @@ def test_create_api_key_takes_every_limit_and_an_expiry(project):
     [
         (["--rpm", "0"], "rpm"),
         (["--allowed-ips", "10.0.0.300/8"], "CIDR"),
-        (["--budget-period", "day"], "needs budget_usd"),
+        (["--budget-usd", "1.00"], "not available yet"),
     ],
 )
 def test_create_api_key_refuses_bad_limits_and_makes_nothing(project, options, message):
