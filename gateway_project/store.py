@@ -105,6 +105,10 @@ class RedisStore:
     def delete(self, key: str) -> None:
         self._sync.delete(self._prefix + key)
 
+    def zcount(self, key: str, minimum: float) -> int:
+        """Members of a sorted set scored at ``minimum`` or above."""
+        return int(self._sync.zcount(self._prefix + key, minimum, "+inf"))
+
     def incr(self, key: str, ttl: float) -> int:
         with self._sync.pipeline() as pipe:
             pipe.incr(self._prefix + key)

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from audit.admin import AuditedAdmin
 from keys.models import ApiKey
 from keys.services import api_key_revoke
+from keys.usage_now import describe, usage_now
 
 
 @admin.register(ApiKey)
@@ -33,6 +34,7 @@ class ApiKeyAdmin(AuditedAdmin):
         "expires_at",
         "revoked_at",
         "limits",
+        "use_of_limits",
     )
     fields = readonly_fields
     search_fields = ["name", "public_id", "organization__slug"]
@@ -47,6 +49,10 @@ class ApiKeyAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="use of its limits now")
+    def use_of_limits(self, obj: ApiKey) -> str:
+        return describe(usage_now(obj.public_id, obj.limits or {}))
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):
