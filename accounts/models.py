@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -37,6 +39,24 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
+def validate_model_prices(value: object) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("Model prices must be an object keyed by model.")
+    for model, price in value.items():
+        if "/" not in model or not isinstance(price, dict):
+            raise ValidationError(f"{model!r}: expected provider/model: {{prices}}.")
+        for name in ("input_per_mtok", "output_per_mtok"):
+            try:
+                amount = Decimal(str(price[name]))
+            except (KeyError, InvalidOperation):
+                raise ValidationError(f"{model!r}: {name} is required.") from None
+            if not amount.is_finite() or amount < 0:
+                raise ValidationError(f"{model!r}: {name} must be 0 or more.")
+        max_output = price.get("max_output", 0)
+        if type(max_output) is not int or max_output < 0:
+            raise ValidationError(f"{model!r}: max_output must be a whole number.")
+
+
 PLAN_RETENTION_DAYS = {"free": 30, "pro": 90}
 ENTERPRISE_DEFAULT_RETENTION_DAYS = 365
 MAX_RETENTION_DAYS = 36_500  # a century; dates past it overflow
@@ -60,6 +80,13 @@ class Organization(models.Model):
     # Request logs keep prompt and completion text only when this is on, and
     # then encrypted with the organisation's data key.
     store_request_text = models.BooleanField(default=False)
+    # Prices for models the catalogue does not price (or priced differently):
+    # {"provider/model": {"input_per_mtok": "1.5", "output_per_mtok": "6",
+    # "max_output": 8192}}. A key with a spend budget cannot use a model
+    # priced nowhere.
+    model_prices = models.JSONField(
+        default=dict, blank=True, validators=[validate_model_prices]
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

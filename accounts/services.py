@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Membership, Organization, Project
+from accounts.models import Membership, Organization, Project, validate_model_prices
 from accounts.tenancy import tenant_context
 from audit.services import record
 
@@ -50,6 +51,7 @@ def organization_update(
     plan: Any = UNCHANGED,
     audit_retention_days: Any = UNCHANGED,
     store_request_text: Any = UNCHANGED,
+    model_prices: Any = UNCHANGED,
 ) -> Organization:
     """Change the given fields; a plan change is the subscription change."""
     requested = {
@@ -59,6 +61,7 @@ def organization_update(
             ("plan", plan),
             ("audit_retention_days", audit_retention_days),
             ("store_request_text", store_request_text),
+            ("model_prices", model_prices),
         ]
         if value is not UNCHANGED
     }
@@ -94,6 +97,11 @@ def _check_organization_fields(fields: dict[str, Any]) -> None:
         and type(fields["store_request_text"]) is not bool
     ):
         raise ValueError("store_request_text must be True or False")
+    if "model_prices" in fields:
+        try:
+            validate_model_prices(fields["model_prices"])
+        except ValidationError as exc:
+            raise ValueError(exc.messages[0]) from None
 
 
 def project_create(*, organization: Organization, slug: str, name: str = "") -> Project:

@@ -28,7 +28,7 @@ _KNOWN = frozenset(
 )
 MAX_COUNT = 10**12
 _BUDGETS = frozenset({"budget_usd", "budget_tokens", "budget_period"})
-BUDGETS_ENFORCED = False
+BUDGETS_ENFORCED = True
 
 
 class LimitError(ValueError):
@@ -43,8 +43,8 @@ def normalise_limits(limits: Any) -> dict[str, Any]:
     unknown = sorted(set(limits) - _KNOWN)
     if unknown:
         raise LimitError(f"unknown limit {unknown[0]!r}")
-    # Budgets are not enforced by the proxy yet (reservation and settlement
-    # are still to come), so a key must not appear to carry one.
+    # Off only while a proxy that cannot enforce budgets is deployed: a key
+    # must not appear to carry a budget nobody applies.
     budgets = sorted(
         _BUDGETS.intersection(k for k, v in limits.items() if v is not None)
     )

@@ -29,10 +29,11 @@ from providers.adapters import Adapter, Target, UpstreamError
 from providers.adapters.anthropic import AnthropicAdapter, openai_usage
 from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
-from proxy import limits
+from proxy import budgets, limits
 from proxy.content import TextCapture, capture_for
 from proxy.errors import ProxyError
 from proxy.http import Exchange, Receive, Scope, Send
+from proxy.metering import StreamMeter
 from proxy.models import UsageRecord
 from proxy.routing import credentials_for, resolve, visible_models
 from proxy.usage import recorder
@@ -62,6 +63,11 @@ class Call:
     watcher: asyncio.Task | None = None
     text: TextCapture | None = field(default=None, repr=False)
     admission: limits.Admission | None = None
+    price: budgets.Price | None = None
+    budget: budgets.Hold | None = None
+    meter: StreamMeter | None = None
+    prompt_estimate: int = 0
+    upstream_reached: bool = False
 
     def watch_disconnect(self) -> None:
         task = asyncio.current_task()
@@ -91,14 +97,41 @@ class Call:
     def failed(self, error: ProxyError) -> None:
         self.status, self.error_code = error.status, error.code or error.type
 
+    def metered(self, item: object) -> None:
+        """Count a relayed stream item; raise once the stream outgrows its hold."""
+        if self.meter is None:
+            return
+        self.meter.feed(item)
+        if self.meter.over:
+            raise ProxyError(
+                429,
+                "This API key's budget does not cover more output; the stream "
+                "was ended.",
+                type="insufficient_quota",
+                code="budget_exceeded",
+            )
+
+    def fill_unreported_usage(self) -> None:
+        """Estimate what the provider did not report for a call cut short.
+
+        A client that hangs up, a timeout or a broken stream leaves no usage
+        from the provider, yet the prompt was read and output produced.
+        """
+        produced = self.meter.produced if self.meter is not None else 0
+        if not self.completion_tokens:
+            self.completion_tokens = produced
+        cut_short = produced or self.status in (499, 504)
+        if not self.prompt_tokens and self.upstream_reached and cut_short:
+            self.prompt_tokens = self.prompt_estimate
+
     def first_token(self) -> None:
         self.ttft_ms = int((time.perf_counter() - self.started) * 1000)
 
     def usage_record(self) -> UsageRecord:
         assert self.key is not None
         cost = None
-        if self.spec is not None:
-            cost = self.spec.cost(self.prompt_tokens, self.completion_tokens)
+        if self.price is not None:
+            cost = self.price.cost(self.prompt_tokens, self.completion_tokens)
         usage = UsageRecord(
             organization_id=self.key.organization_id,
             project_id=self.key.project_id,
@@ -218,11 +251,23 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     credentials = await credentials_for(call.key.organization_id, call.key.project_id)
     adapter, target = resolve(body["model"], credentials)
     call.route(body["model"], target)
-    limits.check_model(call.key, f"{target.provider}/{target.model}")
+    model_id = f"{target.provider}/{target.model}"
+    limits.check_model(call.key, model_id)
+    call.price = budgets.price_for(model_id, target.spec, credentials.model_prices)
+    call.prompt_estimate = limits.prompt_estimate(body)
+    output = 0 if call.endpoint == "embeddings" else None
+    # Budget first: a request it refuses consumes no rate limit, and one the
+    # rate limits refuse has its reservation released by the settlement.
+    call.budget = await budgets.reserve(
+        call.key, model_id, body, call.price, call.prompt_estimate, output
+    )
     call.admission = await limits.admit(call.key, body)
     if call.admission is not None:
         call.exchange.response_headers.extend(call.admission.headers)
     call.text = await capture_for(call.key.organization_id, body)
+    cap = call.budget.output_reserved if call.budget is not None else 0
+    call.meter = StreamMeter(cap)
+    call.upstream_reached = True
     return adapter, target
 
 
@@ -261,8 +306,10 @@ async def _relay(
         call.first_token()
         await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
         try:
+            call.metered(first)
             await exchange.write(encode(first))
             async for item in items:
+                call.metered(item)
                 data = encode(item)
                 if data:
                     await exchange.write(data)
@@ -344,6 +391,11 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     finally:
         if call.watcher is not None:
             call.watcher.cancel()
+        call.fill_unreported_usage()
+        if call.budget is not None:
+            await budgets.settle(
+                call.budget, call.prompt_tokens, call.completion_tokens
+            )
         if call.admission is not None:
             used = call.prompt_tokens + call.completion_tokens
             await limits.settle(call.admission, used)

@@ -8,7 +8,7 @@ when a request is about to be sent.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from asgiref.sync import sync_to_async
 
+from accounts.models import Organization
 from accounts.tenancy import tenant_context
 from providers import crypto
 from providers.adapters import ADAPTERS, Adapter, Target
@@ -38,6 +39,7 @@ class OrgCredentials:
     by_provider: dict[str, StoredCredential]
     master_key_id: str
     wrapped_key: bytes
+    model_prices: dict = field(default_factory=dict)
 
 
 _cache: dict[tuple[int, int], tuple[float, OrgCredentials]] = {}
@@ -68,6 +70,11 @@ def _load(organization_id: int, project_id: int) -> OrgCredentials:
             .select_related("organization__data_key")
             .order_by("project_id")  # NULLs sort after the project's own rows
         )
+    prices = (
+        Organization.objects.filter(pk=organization_id)
+        .values_list("model_prices", flat=True)
+        .first()
+    )
     by_provider: dict[str, StoredCredential] = {}
     data_key: DataKey | None = None
     for row in rows:
@@ -85,6 +92,7 @@ def _load(organization_id: int, project_id: int) -> OrgCredentials:
         by_provider=by_provider,
         master_key_id=data_key.master_key_id if data_key else "",
         wrapped_key=bytes(data_key.wrapped_key) if data_key else b"",
+        model_prices=prices or {},
     )
 
 

@@ -157,7 +157,7 @@ def test_create_api_key_takes_every_limit_and_an_expiry(project):
     [
         (["--rpm", "0"], "rpm"),
         (["--allowed-ips", "10.0.0.300/8"], "CIDR"),
-        (["--budget-usd", "1.00"], "not available yet"),
+        (["--budget-usd", "0"], "more than 0"),
     ],
 )
 def test_create_api_key_refuses_bad_limits_and_makes_nothing(project, options, message):

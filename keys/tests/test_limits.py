@@ -7,18 +7,13 @@ import pytest
 from keys.limits import LimitError, normalise_limits
 
 
-def test_budgets_are_refused_until_the_proxy_enforces_them():
-    for limits in ({"budget_usd": "1"}, {"budget_tokens": 5}, {"budget_period": "day"}):
-        with pytest.raises(LimitError, match="not available yet"):
-            normalise_limits(limits)
+def test_budgets_are_accepted_now_the_proxy_enforces_them():
+    limits = normalise_limits({"budget_usd": "1", "budget_period": "week"})
+
+    assert limits == {"budget_usd": "1.000000", "budget_period": "week"}
 
 
-@pytest.fixture
-def budgets_enforced(monkeypatch):
-    monkeypatch.setattr("keys.limits.BUDGETS_ENFORCED", True)
-
-
-def test_every_limit_is_normalised(budgets_enforced):
+def test_every_limit_is_normalised():
     limits = normalise_limits(
         {
             "rpm": 5,
@@ -62,6 +57,6 @@ def test_every_limit_is_normalised(budgets_enforced):
         ({"budget_usd": 1, "budget_period": "year"}, "budget_period"),
     ],
 )
-def test_bad_limits_are_refused_with_the_part_named(budgets_enforced, limits, message):
+def test_bad_limits_are_refused_with_the_part_named(limits, message):
     with pytest.raises(LimitError, match=message):
         normalise_limits(limits)

@@ -56,7 +56,6 @@ class Command(AuditedCommand):
         limits.add_argument("--rpm", type=int, help="requests per minute")
         limits.add_argument("--tpm", type=int, help="tokens per minute")
         limits.add_argument("--max-concurrency", type=int, help="requests in flight")
-        # Refused until the proxy enforces budgets (keys.limits).
         limits.add_argument("--budget-usd", help="spend budget in US dollars")
         limits.add_argument("--budget-tokens", type=int, help="token budget")
         limits.add_argument("--budget-period", choices=PERIODS)
