@@ -20,6 +20,7 @@ Role = Membership.Role
 ALLOWED_ROLES: dict[str, frozenset[str]] = {
     "audit.view": frozenset({Role.OWNER, Role.ADMIN}),
     "audit.export": frozenset({Role.OWNER, Role.ADMIN}),
+    "keys.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
 }
 
 

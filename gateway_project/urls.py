@@ -10,6 +10,7 @@ urlpatterns = [
     path("orgs/<slug:org>/audit/", include("audit.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
+    path("api/v1/orgs/<slug:org>/", include("keys.api_urls")),
     re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
 ]

@@ -1,15 +1,22 @@
-"""A key's use of its rate limits right now, for the admin and the API.
+"""A key's use of its limits right now, for the admin and the API.
 
-Read from the shared counters the proxy keeps in Redis; without Redis each
-worker counts for itself and there is no shared figure to show.
+Rate limits are read from the shared counters the proxy keeps in Redis (without
+Redis each worker counts for itself and there is no shared figure to show).
+Budgets are read from the usage records: settled spend, not the reservations
+of requests still in flight.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
 
 from gateway_project.store import RedisStore, store
+from keys.models import ApiKey
+from proxy.budgets import period_bounds, recorded_spend
 from proxy.counters import redis_keys
 
 
@@ -34,6 +41,26 @@ def usage_now(public_id: str, limits: dict) -> list[LimitUse] | None:
         "max_concurrency": shared.zcount(slots, now_ms),
     }
     return [LimitUse(name, used[name], limits[name]) for name in wanted]
+
+
+def budget_usage(api_key: ApiKey) -> dict[str, dict[str, str | int]]:
+    """Spend and tokens settled in the key's current budget period."""
+    limits = api_key.limits or {}
+    if not (limits.get("budget_usd") or limits.get("budget_tokens")):
+        return {}
+    period = limits.get("budget_period", "lifetime")
+    start, end = period_bounds(period, timezone.now())
+    micro_usd, tokens = recorded_spend(api_key.organization_id, api_key.pk, start)
+    usage: dict[str, dict[str, str | int]] = {}
+    if limits.get("budget_usd"):
+        spent = (Decimal(micro_usd) / 1_000_000).quantize(Decimal("0.000001"))
+        usage["budget_usd"] = {"used": str(spent), "limit": limits["budget_usd"]}
+    if limits.get("budget_tokens"):
+        usage["budget_tokens"] = {"used": tokens, "limit": limits["budget_tokens"]}
+    for entry in usage.values():
+        entry["period"] = period
+        entry["resets_at"] = end.isoformat() if end else ""
+    return usage
 
 
 LABELS = {

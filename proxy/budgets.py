@@ -314,11 +314,18 @@ async def _reserve(
 
 def spent_since(key: KeyContext, start: datetime | None) -> tuple[int, int]:
     """Return the key's recorded spend (micro-dollars) and tokens since ``start``."""
-    close_old_connections()
+    close_old_connections()  # run in a worker thread of the proxy
+    return recorded_spend(key.organization_id, key.api_key_id, start)
+
+
+def recorded_spend(
+    organization_id: int, api_key_id: int, start: datetime | None
+) -> tuple[int, int]:
+    """The usage records' spend (micro-dollars) and tokens since ``start``."""
     from proxy.models import UsageRecord
 
-    with tenant_context(key.organization_id):
-        records = UsageRecord.objects.filter(api_key_id=key.api_key_id)
+    with tenant_context(organization_id):
+        records = UsageRecord.objects.filter(api_key_id=api_key_id)
         if start is not None:
             records = records.filter(created_at__gte=start)
         totals = records.aggregate(

@@ -1,0 +1,66 @@
+"""The management API for an organisation's gateway keys: what they may do,
+and how much of it they have used. Never the key itself or its hash."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import policy
+from accounts.tenancy import tenant_context
+from keys.models import ApiKey
+from keys.usage_now import budget_usage, usage_now
+
+
+class KeyList(APIView):
+    def get(self, request: Request, org: str) -> Response:
+        organization = policy.organization_for(request.user, org, "keys.view")
+        with tenant_context(organization):
+            keys = list(
+                ApiKey.objects.for_organization(organization)
+                .select_related("project")
+                .order_by("-created_at")
+            )
+            return Response({"results": [key_document(k, usage=False) for k in keys]})
+
+
+class KeyDetail(APIView):
+    def get(self, request: Request, org: str, public_id: str) -> Response:
+        organization = policy.organization_for(request.user, org, "keys.view")
+        with tenant_context(organization):
+            api_key = (
+                ApiKey.objects.for_organization(organization)
+                .select_related("project")
+                .filter(public_id=public_id)
+                .first()
+            )
+            if api_key is None:
+                raise Http404("No such API key.")
+            return Response(key_document(api_key, usage=True))
+
+
+def key_document(api_key: ApiKey, *, usage: bool) -> dict:
+    document = {
+        "id": api_key.public_id,
+        "name": api_key.name,
+        "project": api_key.project.slug,
+        "environment": api_key.environment,
+        "hint": api_key.hint,
+        "limits": api_key.limits,
+        "created_at": api_key.created_at,
+        "last_used_at": api_key.last_used_at,
+        "expires_at": api_key.expires_at,
+        "revoked_at": api_key.revoked_at,
+    }
+    if usage:
+        rates = usage_now(api_key.public_id, api_key.limits or {})
+        document["usage"] = {
+            "rate_limits": None
+            if rates is None
+            else {u.name: {"used": u.used, "limit": u.limit} for u in rates},
+            "budgets": budget_usage(api_key),
+        }
+    return document
