@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -39,9 +40,28 @@ def sign_in(browser, server, username: str, password: str) -> None:
     browser.get(server.base_url + "/accounts/login/")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(password)
-    button = browser.find_element(By.CSS_SELECTOR, "form button[type=submit]")
-    button.click()
-    WebDriverWait(browser, 10).until(EC.staleness_of(button))
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    settled(
+        browser,
+        lambda b: (
+            not b.current_url.endswith("/accounts/login/")
+            or "correct username" in b.page_source
+        ),
+    )
+
+
+def settled(browser, condition) -> None:
+    """Wait for the next page to have loaded and to meet ``condition``.
+
+    While a page is replaced, reading the old one can fail in several ways;
+    each only means "not yet".
+    """
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: (
+            b.execute_script("return document.readyState") == "complete"
+            and condition(b)
+        )
+    )
 
 
 def text(browser) -> str:
@@ -72,6 +92,7 @@ def test_an_owner_reviews_the_trail_and_a_stranger_cannot(
 
     sign_in(browser, server, "olivia", PASSWORD)
     browser.find_element(By.LINK_TEXT, "acme").click()
+    settled(browser, lambda b: b.current_url.endswith("/orgs/acme/audit/"))
     page = text(browser)
     assert "api_key.limits_changed" in page and "project.created" in page
     assert "secret-project" not in page
@@ -80,8 +101,7 @@ def test_an_owner_reviews_the_trail_and_a_stranger_cannot(
     action.send_keys("api_key.")
     action.submit()
     # The filtered page is a new document: wait for it before reading rows.
-    WebDriverWait(browser, 10).until(lambda b: "action=api_key." in b.current_url)
-    WebDriverWait(browser, 10).until(EC.staleness_of(action))
+    settled(browser, lambda b: "action=api_key." in b.current_url)
     rows = browser.find_elements(By.CSS_SELECTOR, "table.audit-events tbody tr")
     assert len(rows) == 1 and "api_key.limits_changed" in rows[0].text
 

@@ -2,7 +2,8 @@
 
 ``env`` (the default) reads ``NAME`` or the file named by ``NAME_FILE``;
 ``aws`` reads AWS Secrets Manager; ``vault`` reads a HashiCorp Vault or
-OpenBao KV version 2 engine. Every read goes through one cache, refreshed
+OpenBao KV version 2 engine; ``gcp`` reads Google Secret Manager; ``azure``
+reads Azure Key Vault. Every read goes through one cache, refreshed
 after ``SECRETS_CACHE_SECONDS``.
 """
 
@@ -63,4 +64,24 @@ def configured_source() -> Source:
             namespace=env.string("VAULT_NAMESPACE"),
             ca_file=env.string("VAULT_CACERT"),
         )
-    raise ConfigError(f"SECRETS_BACKEND must be env, aws or vault, not {backend!r}")
+    if backend == "gcp":
+        from gateway_project.secret_sources.gcp import GoogleSecretManagerSource
+
+        return GoogleSecretManagerSource(
+            project=env.string("SECRETS_GCP_PROJECT"),
+            prefix=env.string("SECRETS_GCP_PREFIX", "warden-"),
+            endpoint=env.string("SECRETS_GCP_ENDPOINT"),
+        )
+    if backend == "azure":
+        from azure.identity import DefaultAzureCredential
+
+        from gateway_project.secret_sources.azure import AzureKeyVaultSource
+
+        return AzureKeyVaultSource(
+            vault_url=env.string("SECRETS_AZURE_VAULT_URL"),
+            prefix=env.string("SECRETS_AZURE_PREFIX", "warden-"),
+            credential=DefaultAzureCredential(),
+        )
+    raise ConfigError(
+        f"SECRETS_BACKEND must be env, aws, vault, gcp or azure, not {backend!r}"
+    )

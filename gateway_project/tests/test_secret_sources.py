@@ -166,7 +166,9 @@ def test_one_refresh_at_a_time_per_name(clock):
 
 def test_unknown_backend_is_a_configuration_error(monkeypatch):
     monkeypatch.setenv("SECRETS_BACKEND", "keepass")
-    with pytest.raises(ConfigError, match="SECRETS_BACKEND must be env, aws or vault"):
+    with pytest.raises(
+        ConfigError, match="SECRETS_BACKEND must be env, aws, vault, gcp or azure"
+    ):
         secret_sources.configured_source()
 
 
