@@ -16,7 +16,6 @@ import ipaddress
 import json
 import re
 import ssl
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,6 +25,7 @@ from gateway_project.env import ConfigError
 from gateway_project.secret_sources import SecretStore
 from gateway_project.secret_sources.azure import AzureKeyVaultSource
 from gateway_project.secrets import MasterKeyring
+from gateway_project.tests.serving import serving
 from gateway_project.tests.test_secrets_aws import KEY_A, KEY_B, wait_for_active_key
 from providers import crypto
 
@@ -150,15 +150,8 @@ def certificate(tmp_path_factory):
 def fake(certificate):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
-    server = FakeKeyVault(context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(FakeKeyVault(context)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

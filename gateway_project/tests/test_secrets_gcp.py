@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +19,7 @@ from gateway_project.env import ConfigError
 from gateway_project.secret_sources import SecretStore
 from gateway_project.secret_sources.gcp import GoogleSecretManagerSource
 from gateway_project.secrets import MasterKeyring
+from gateway_project.tests.serving import serving
 from gateway_project.tests.test_secrets_aws import KEY_A, KEY_B, wait_for_active_key
 from providers import crypto
 
@@ -95,15 +95,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def fake():
-    server = FakeSecretManager()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(FakeSecretManager()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
