@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -66,7 +66,7 @@ class Call:
     price: budgets.Price | None = None
     budget: budgets.Hold | None = None
     meter: StreamMeter | None = None
-    prompt_estimate: int = 0
+    body: dict | None = field(default=None, repr=False)
     upstream_reached: bool = False
 
     def watch_disconnect(self) -> None:
@@ -123,6 +123,11 @@ class Call:
         cut_short = produced or self.status in (499, 504)
         if not self.prompt_tokens and self.upstream_reached and cut_short:
             self.prompt_tokens = self.prompt_estimate
+
+    @cached_property
+    def prompt_estimate(self) -> int:
+        """The prompt's size in tokens, estimated only when a call needs it."""
+        return limits.prompt_estimate(self.body) if self.body is not None else 0
 
     def first_token(self) -> None:
         self.ttft_ms = int((time.perf_counter() - self.started) * 1000)
@@ -254,12 +259,12 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     model_id = f"{target.provider}/{target.model}"
     limits.check_model(call.key, model_id)
     call.price = budgets.price_for(model_id, target.spec, credentials.model_prices)
-    call.prompt_estimate = limits.prompt_estimate(body)
+    call.body = body
     output = 0 if call.endpoint == "embeddings" else None
     # Budget first: a request it refuses consumes no rate limit, and one the
     # rate limits refuse has its reservation released by the settlement.
     call.budget = await budgets.reserve(
-        call.key, model_id, body, call.price, call.prompt_estimate, output
+        call.key, model_id, body, call.price, output=output
     )
     call.admission = await limits.admit(call.key, body)
     if call.admission is not None:

@@ -47,6 +47,7 @@ from gateway_project.store import RedisStore, store
 from keys.auth import KeyContext
 from providers.catalogue import MILLION, ModelSpec
 from proxy.errors import ProxyError
+from proxy.limits import prompt_estimate
 
 logger = logging.getLogger(__name__)
 
@@ -217,12 +218,13 @@ async def reserve(
     model_id: str,
     body: dict,
     price: Price | None,
-    prompt: int,
+    prompt: int | None = None,
     output: int | None = None,
 ) -> Hold | None:
     """Reserve the request's worst case against the key's budgets, or raise.
 
-    Return None when the key has no budget.
+    Return None when the key has no budget. ``prompt`` defaults to the
+    estimate from the body, made only for keys that have a budget.
     """
     limits = key.limits or {}
     usd = _micro(limits.get("budget_usd"))
@@ -237,6 +239,8 @@ async def reserve(
             code="model_price_unknown",
             param="model",
         )
+    if prompt is None:
+        prompt = prompt_estimate(body)
     if output is None:
         output = _max_output(body, price)
     worst_usd = price.micro_usd(prompt, output) if usd and price else 0
