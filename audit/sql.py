@@ -6,11 +6,11 @@ tables' owner included, except inside two functions that run as the owner:
 the retention purge, which removes only what the organisation's plan no
 longer keeps, and the erasure of a deleted person's email snapshot.
 
-``FORWARD`` is migration 0002's; ``RETENTION_FORWARD`` (migration 0005) makes
-the purge trust nothing the application role writes: it goes by the time the
-database itself stamped on each record (``recorded_at``), and by a history of
-retention changes that only the owner writes, in which a shorter retention
-waits 30 days.
+``FORWARD`` is migration 0002's (the guard and the pseudonymisation);
+``RETENTION_FORWARD`` (migration 0005) adds the purge, which trusts nothing the
+application role writes: it goes by the time the database itself stamped on
+each record (``recorded_at``), and by a history of retention changes that only
+the owner writes, in which a shorter retention waits 30 days.
 """
 
 # The retention days below are kept in step with
@@ -38,46 +38,6 @@ $$
     """
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON "audit_auditevent"
 FOR EACH ROW EXECUTE FUNCTION warden_audit_guard()
-""",
-    """
-CREATE OR REPLACE FUNCTION warden_audit_purge(org bigint)
-RETURNS TABLE(removed bigint, through_seq bigint, through_hash text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    days integer;
-    previous_org text := current_setting('warden.organization_id', true);
-    previous_platform text := current_setting('warden.cross_tenant', true);
-BEGIN
-    IF org IS NULL THEN
-        days := 365;
-        PERFORM set_config('warden.cross_tenant', 'on', true);
-    ELSE
-        SELECT CASE plan WHEN 'free' THEN 30 WHEN 'pro' THEN 90
-                         ELSE COALESCE(audit_retention_days, 365) END
-          INTO days FROM accounts_organization WHERE id = org;
-        IF days IS NULL THEN
-            RAISE EXCEPTION 'no organisation %', org;
-        END IF;
-        PERFORM set_config('warden.organization_id', org::text, true);
-    END IF;
-    SELECT max(e.seq) INTO through_seq FROM "audit_auditevent" e
-     WHERE e.organization_id IS NOT DISTINCT FROM org
-       AND e.created_at < now() - make_interval(days => days);
-    removed := 0;
-    IF through_seq IS NOT NULL THEN
-        SELECT e.hash INTO through_hash FROM "audit_auditevent" e
-         WHERE e.organization_id IS NOT DISTINCT FROM org AND e.seq = through_seq;
-        PERFORM set_config('warden.audit_purge', 'on', true);
-        DELETE FROM "audit_auditevent" e
-         WHERE e.organization_id IS NOT DISTINCT FROM org AND e.seq <= through_seq;
-        GET DIAGNOSTICS removed = ROW_COUNT;
-        PERFORM set_config('warden.audit_purge', '', true);
-    END IF;
-    PERFORM set_config('warden.organization_id', COALESCE(previous_org, ''), true);
-    PERFORM set_config('warden.cross_tenant', COALESCE(previous_platform, ''), true);
-    RETURN NEXT;
-END;
-$$
 """,
     """
 CREATE OR REPLACE FUNCTION warden_audit_pseudonymise(actor text, pseudonym text)
@@ -111,7 +71,6 @@ BEGIN
 END;
 $$
 """,
-    "REVOKE ALL ON FUNCTION warden_audit_purge(bigint) FROM PUBLIC",
     "REVOKE ALL ON FUNCTION warden_audit_pseudonymise(text, text) FROM PUBLIC",
 ]
 
@@ -181,7 +140,6 @@ INSERT INTO warden_private.retention_history (organization_id, days, changed_at)
 SELECT id, warden_retention_days(plan, audit_retention_days), created_at
   FROM accounts_organization
 """,
-    "DROP FUNCTION IF EXISTS warden_audit_purge(bigint)",
     """
 CREATE FUNCTION warden_audit_purge(org bigint)
 RETURNS TABLE(removed bigint, through_seq bigint, through_hash text, days integer)
@@ -240,6 +198,5 @@ RETENTION_BACKWARD = [
     "DROP FUNCTION IF EXISTS warden_retention_noted()",
     "DROP SCHEMA IF EXISTS warden_private CASCADE",
     "DROP FUNCTION IF EXISTS warden_retention_days(text, integer)",
-    # Migrating back leaves the purge off until 0002 is applied again.
     "DROP FUNCTION IF EXISTS warden_audit_purge(bigint)",
 ]
