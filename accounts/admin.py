@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Membership, Organization, Project, User
 from audit.admin import AuditedAdmin
+from keys.usage_now import describe_budgets, project_budget_usage
 
 
 @admin.register(User)
@@ -30,7 +31,9 @@ class OrganizationAdmin(AuditedAdmin):
 
     list_display = ["slug", "name", "plan", "store_request_text", "created_at"]
     search_fields = ["slug", "name"]
-    readonly_fields = ["deleted_at"]
+    # The policy is set with ``set_limits_policy``, which also refreshes the
+    # workers' cached keys.
+    readonly_fields = ["deleted_at", "limits_fail_open"]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -45,6 +48,13 @@ class ProjectAdmin(AuditedAdmin):
     list_display = ["slug", "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["slug", "organization__slug"]
+    # Budgets are set through the API or ``set_project_budget``, which also
+    # refresh the workers' cached keys.
+    readonly_fields = ["limits", "use_of_budgets"]
+
+    @admin.display(description="use of its budgets (settled)")
+    def use_of_budgets(self, obj: Project) -> str:
+        return describe_budgets(project_budget_usage(obj)) if obj.pk else ""
 
     def has_delete_permission(self, request, obj=None):
         return False

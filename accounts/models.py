@@ -87,6 +87,10 @@ class Organization(models.Model):
     model_prices = models.JSONField(
         default=dict, blank=True, validators=[validate_model_prices]
     )
+    # When the shared counters (Redis) cannot be reached, requests of keys
+    # with rate limits or budgets are refused (False) or let through with a
+    # warning logged (True).
+    limits_fail_open = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -122,6 +126,9 @@ class Project(models.Model):
     )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60)
+    # Budgets shared by every key of the project: budget_usd, budget_tokens
+    # and budget_period, as on a key (see keys.limits.normalise_project_limits).
+    limits = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantManager()

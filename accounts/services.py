@@ -52,6 +52,7 @@ def organization_update(
     audit_retention_days: Any = UNCHANGED,
     store_request_text: Any = UNCHANGED,
     model_prices: Any = UNCHANGED,
+    limits_fail_open: Any = UNCHANGED,
 ) -> Organization:
     """Change the given fields; a plan change is the subscription change."""
     requested = {
@@ -62,6 +63,7 @@ def organization_update(
             ("audit_retention_days", audit_retention_days),
             ("store_request_text", store_request_text),
             ("model_prices", model_prices),
+            ("limits_fail_open", limits_fail_open),
         ]
         if value is not UNCHANGED
     }
@@ -81,7 +83,28 @@ def organization_update(
                 before={field: before[field] for field in after},
                 after=after,
             )
+            if "limits_fail_open" in after:
+                _forget_keys_of(organization.api_keys.all())
     return organization
+
+
+def _forget_keys_of(api_keys: Any) -> None:
+    """Drop the workers' cached entries of these keys once the change commits.
+
+    The proxy reads a key's project budgets and its organisation's limits
+    policy from that entry; the next request verifies the key again.
+    """
+    from keys.cache import forget_key
+
+    public_ids = list(
+        api_keys.filter(revoked_at__isnull=True).values_list("public_id", flat=True)
+    )
+
+    def forget() -> None:
+        for public_id in public_ids:
+            forget_key(public_id)
+
+    transaction.on_commit(forget)
 
 
 def _check_organization_fields(fields: dict[str, Any]) -> None:
@@ -97,6 +120,8 @@ def _check_organization_fields(fields: dict[str, Any]) -> None:
         and type(fields["store_request_text"]) is not bool
     ):
         raise ValueError("store_request_text must be True or False")
+    if "limits_fail_open" in fields and type(fields["limits_fail_open"]) is not bool:
+        raise ValueError("limits_fail_open must be True or False")
     if "model_prices" in fields:
         try:
             validate_model_prices(fields["model_prices"])
@@ -120,13 +145,26 @@ def project_create(*, organization: Organization, slug: str, name: str = "") -> 
 
 
 def project_update(
-    *, project: Project, name: str | None = None, slug: str | None = None
+    *,
+    project: Project,
+    name: str | None = None,
+    slug: str | None = None,
+    limits: dict | None = None,
 ) -> Project:
+    """Change the given fields; ``limits`` are the budgets the keys share.
+
+    Raise ``keys.limits.LimitError`` for limits that cannot be stored.
+    """
+    from keys.limits import normalise_project_limits
+
+    if limits is not None:
+        limits = normalise_project_limits(limits)
     with tenant_context(project.organization_id):
         project = Project.objects.select_for_update().get(pk=project.pk)
         before = _project_fields(project)
         project.name = project.name if name is None else name
         project.slug = project.slug if slug is None else slug
+        project.limits = project.limits if limits is None else limits
         after = {f: v for f, v in _project_fields(project).items() if before[f] != v}
         if after:
             project.save(update_fields=list(after))
@@ -137,6 +175,8 @@ def project_update(
                 before={field: before[field] for field in after},
                 after=after,
             )
+            if "limits" in after:
+                _forget_keys_of(project.api_keys.all())
     return project
 
 
@@ -166,8 +206,8 @@ def project_delete(*, project: Project) -> None:
         project.delete()
 
 
-def _project_fields(project: Project) -> dict[str, str]:
-    return {"slug": project.slug, "name": project.name}
+def _project_fields(project: Project) -> dict[str, Any]:
+    return {"slug": project.slug, "name": project.name, "limits": project.limits}
 
 
 def organization_by_slug(slug: str) -> Organization:

@@ -213,12 +213,8 @@ KEY_FAILURE_LIMIT = env.integer("KEY_FAILURE_LIMIT", 20, minimum=1)
 KEY_FAILURE_WINDOW_SECONDS = env.integer("KEY_FAILURE_WINDOW_SECONDS", 60, minimum=1)
 BCRYPT_ROUNDS = env.integer("BCRYPT_ROUNDS", 12, minimum=4)
 ANTHROPIC_DEFAULT_MAX_TOKENS = env.integer("ANTHROPIC_DEFAULT_MAX_TOKENS", 4096)
-# Keys with rpm, tpm or max_concurrency: when Redis cannot be asked, refuse
-# (503) unless this is true, in which case the request goes through unlimited
-# and a warning is logged.
-LIMITS_FAIL_OPEN = env.boolean("LIMITS_FAIL_OPEN")
 # A concurrency slot a crashed worker never released stops counting after this.
-LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=10)
+LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=1)
 
 LOGGING = {
     "version": 1,

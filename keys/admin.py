@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from audit.admin import AuditedAdmin
 from keys.models import ApiKey
 from keys.services import api_key_revoke
-from keys.usage_now import describe, usage_now
+from keys.usage_now import budget_usage, describe, describe_budgets, usage_now
 
 
 @admin.register(ApiKey)
@@ -35,6 +35,7 @@ class ApiKeyAdmin(AuditedAdmin):
         "revoked_at",
         "limits",
         "use_of_limits",
+        "use_of_budgets",
     )
     fields = readonly_fields
     search_fields = ["name", "public_id", "organization__slug"]
@@ -53,6 +54,10 @@ class ApiKeyAdmin(AuditedAdmin):
     @admin.display(description="use of its limits now")
     def use_of_limits(self, obj: ApiKey) -> str:
         return describe(usage_now(obj.public_id, obj.limits or {}))
+
+    @admin.display(description="use of its budgets (settled)")
+    def use_of_budgets(self, obj: ApiKey) -> str:
+        return describe_budgets(budget_usage(obj))
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):

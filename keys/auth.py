@@ -10,23 +10,25 @@ throttled before that expensive path.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from asgiref.sync import sync_to_async
 
-from gateway_project.store import store
+from gateway_project.store import LocalStore, RedisStore
 from keys import tokens
 from keys.cache import (
     cached_entry,
     key_mac,
+    mac_matches,
     remember_key,
+    renew_mac,
+    resilient,
     revoked_mac,
     revoked_organization,
 )
@@ -79,6 +81,10 @@ class KeyContext:
     organization_id: int
     project_id: int
     limits: dict = field(default_factory=dict)
+    # The project's budgets, shared by all its keys.
+    project_limits: dict = field(default_factory=dict)
+    # The organisation's policy when limits cannot be checked: let through.
+    fail_open: bool = False
 
 
 async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
@@ -91,7 +97,7 @@ async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
     entry = await cached_entry(parsed.public_id)
     tombstone_mac = revoked_mac(entry) if isinstance(entry, bytes) else None
     if isinstance(entry, bytes) and tombstone_mac:
-        if hmac.compare_digest(tombstone_mac, key_mac(parsed.full)):
+        if mac_matches(tombstone_mac, parsed.full) is not False:
             raise _revoked(parsed.public_id, revoked_organization(entry))
         await _failed(parsed.public_id, client_ip)
         raise KeyRejected("Incorrect API key provided.")
@@ -99,7 +105,10 @@ async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
     # cannot tell the real key from a forged one: the check below can, and
     # says "revoked" only to the real key.
     if isinstance(entry, dict):
-        if hmac.compare_digest(entry["mac"], key_mac(parsed.full)):
+        matches = mac_matches(entry["mac"], parsed.full)
+        if matches is None:
+            await renew_mac(parsed.public_id, entry, parsed.full)
+        if matches is not False:
             return _context(entry)
         await _failed(parsed.public_id, client_ip)
         raise KeyRejected("Incorrect API key provided.")
@@ -128,6 +137,8 @@ def _context(entry: dict) -> KeyContext:
         organization_id=entry["org"],
         project_id=entry["project"],
         limits=entry.get("limits") or {},
+        project_limits=entry.get("project_limits") or {},
+        fail_open=bool(entry.get("fail_open")),
     )
 
 
@@ -172,6 +183,8 @@ async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
         "project": row.project_id,
         "expires": row.expires_at.timestamp() if row.expires_at else None,
         "limits": row.limits,
+        "project_limits": row.project.limits,
+        "fail_open": row.organization.limits_fail_open,
     }
 
 
@@ -186,7 +199,7 @@ def _throttle_keys(public_id: str, client_ip: str) -> tuple[str, str]:
 
 async def _check_throttle(public_id: str, client_ip: str) -> None:
     for name in _throttle_keys(public_id, client_ip):
-        raw = await store().aget(name)
+        raw = await resilient(partial(_read, name))
         if raw is not None and int(raw) >= settings.KEY_FAILURE_LIMIT:
             raise KeyRejected(
                 "Too many failed authentication attempts; try again later.",
@@ -197,8 +210,17 @@ async def _check_throttle(public_id: str, client_ip: str) -> None:
 
 async def _failed(public_id: str, client_ip: str) -> None:
     security_logger.warning("api key rejected id=%s client=%s", public_id, client_ip)
+    window = settings.KEY_FAILURE_WINDOW_SECONDS
     for name in _throttle_keys(public_id, client_ip):
-        await store().aincr(name, settings.KEY_FAILURE_WINDOW_SECONDS)
+        await resilient(partial(_count, name, window))
+
+
+async def _read(name: str, shared: RedisStore | LocalStore) -> bytes | None:
+    return await shared.aget(name)
+
+
+async def _count(name: str, window: float, shared: RedisStore | LocalStore) -> int:
+    return await shared.aincr(name, window)
 
 
 @cache

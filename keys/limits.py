@@ -11,6 +11,9 @@ limits object and gives it its stored form; the proxy enforces what it holds.
 - ``allowed_endpoints``: among ``ENDPOINTS``.
 - ``budget_usd`` with ``budget_period`` (``day``, ``week``, ``month`` or
   ``lifetime``, the default), and ``budget_tokens`` over the same period.
+
+A project carries the budget limits too; every key of the project counts
+against them as well as against its own.
 """
 
 from __future__ import annotations
@@ -70,6 +73,18 @@ def normalise_limits(limits: Any) -> dict[str, Any]:
             raise LimitError("budget_period needs budget_usd or budget_tokens")
         result["budget_period"] = period
     return result
+
+
+def normalise_project_limits(limits: Any) -> dict[str, Any]:
+    """Check a project's limits: the budgets its keys share, nothing else."""
+    if isinstance(limits, dict):
+        other = sorted(set(limits) - _BUDGETS)
+        if other:
+            raise LimitError(
+                f"{other[0]!r} is not a project limit; a project carries "
+                "budget_usd, budget_tokens and budget_period"
+            )
+    return normalise_limits(limits)
 
 
 def _count(name: str, value: Any) -> int:

@@ -199,4 +199,8 @@ def api_key_by_public_id(public_id: str) -> ApiKey | None:
     # The id is all a presented key tells about its tenant, so this one read
     # crosses tenants; it returns at most the one row the id names.
     with platform_context():
-        return ApiKey.objects.filter(public_id=public_id).first()
+        return (
+            ApiKey.objects.filter(public_id=public_id)
+            .select_related("project", "organization")
+            .first()
+        )

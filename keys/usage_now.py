@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.models import Project
 from gateway_project.store import RedisStore, store
 from keys.models import ApiKey
 from proxy.budgets import period_bounds, recorded_spend
@@ -45,12 +46,23 @@ def usage_now(public_id: str, limits: dict) -> list[LimitUse] | None:
 
 def budget_usage(api_key: ApiKey) -> dict[str, dict[str, str | int]]:
     """Spend and tokens settled in the key's current budget period."""
-    limits = api_key.limits or {}
+    return _budgets(api_key.limits, api_key.organization_id, api_key=api_key.pk)
+
+
+def project_budget_usage(project: Project) -> dict[str, dict[str, str | int]]:
+    """Spend and tokens settled by all the project's keys in its budget period."""
+    return _budgets(project.limits, project.organization_id, project=project.pk)
+
+
+def _budgets(
+    limits: dict | None, organization_id: int, **owner: int
+) -> dict[str, dict[str, str | int]]:
+    limits = limits or {}
     if not (limits.get("budget_usd") or limits.get("budget_tokens")):
         return {}
     period = limits.get("budget_period", "lifetime")
     start, end = period_bounds(period, timezone.now())
-    micro_usd, tokens = recorded_spend(api_key.organization_id, api_key.pk, start)
+    micro_usd, tokens = recorded_spend(organization_id, start, **owner)
     usage: dict[str, dict[str, str | int]] = {}
     if limits.get("budget_usd"):
         spent = (Decimal(micro_usd) / 1_000_000).quantize(Decimal("0.000001"))
@@ -76,3 +88,15 @@ def describe(uses: list[LimitUse] | None) -> str:
     if not uses:
         return "no rate limits"
     return " · ".join(f"{LABELS[u.name]}: {u.used:,} of {u.limit:,}" for u in uses)
+
+
+def describe_budgets(usage: dict[str, dict[str, str | int]]) -> str:
+    if not usage:
+        return "no budgets"
+    parts = []
+    for name, use in usage.items():
+        unit = "$" if name == "budget_usd" else ""
+        parts.append(
+            f"{name}: {unit}{use['used']} of {unit}{use['limit']} ({use['period']})"
+        )
+    return " · ".join(parts)

@@ -63,6 +63,7 @@ class Call:
     watcher: asyncio.Task | None = None
     text: TextCapture | None = field(default=None, repr=False)
     admission: limits.Admission | None = None
+    slot_keeper: asyncio.Task | None = None
     price: budgets.Price | None = None
     budget: budgets.Hold | None = None
     meter: StreamMeter | None = None
@@ -269,6 +270,8 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     call.admission = await limits.admit(call.key, body)
     if call.admission is not None:
         call.exchange.response_headers.extend(call.admission.headers)
+        if call.admission.slot:
+            call.slot_keeper = asyncio.create_task(limits.keep_slot(call.admission))
     call.text = await capture_for(call.key.organization_id, body)
     cap = call.budget.output_reserved if call.budget is not None else 0
     call.meter = StreamMeter(cap)
@@ -396,6 +399,8 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     finally:
         if call.watcher is not None:
             call.watcher.cancel()
+        if call.slot_keeper is not None:
+            call.slot_keeper.cancel()
         call.fill_unreported_usage()
         if call.budget is not None:
             await budgets.settle(

@@ -30,11 +30,11 @@ import hashlib
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
-from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
@@ -47,7 +47,7 @@ from gateway_project.store import RedisStore, store
 from keys.auth import KeyContext
 from providers.catalogue import MILLION, ModelSpec
 from proxy.errors import ProxyError
-from proxy.limits import prompt_estimate
+from proxy.limits import prompt_estimate, store_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -91,16 +91,43 @@ def price_for(model_id: str, spec: ModelSpec | None, org_prices: dict) -> Price 
 
 
 @dataclass(frozen=True)
+class Counter:
+    """One budget a request is held against: its key's or its project's."""
+
+    name: str  # the Redis counter
+    owner: str  # "key" or "project"
+    kind: str  # "usd" (micro-dollars) or "tok"
+    limit: int
+    period: str
+    start: datetime | None
+    end: datetime | None
+
+    @property
+    def expires_ms(self) -> int:
+        """When the counter may go: a day after its period ends (0: never)."""
+        if self.end is None:
+            return 0
+        return int((self.end + timedelta(days=1)).timestamp() * 1000)
+
+
+@dataclass(frozen=True)
 class Hold:
-    """A reservation against a key's budgets, to be settled when the call ends."""
+    """A reservation against a request's budgets, settled when the call ends."""
 
     public_id: str
-    keys: tuple[str, str]
+    counters: tuple[Counter, ...]
     prompt_estimate: int
     output_reserved: int
     reserved_usd: int
     reserved_tokens: int
     price: Price | None
+
+    @property
+    def keys(self) -> list[str]:
+        return [counter.name for counter in self.counters]
+
+    def amount(self, counter: Counter) -> int:
+        return self.reserved_usd if counter.kind == "usd" else self.reserved_tokens
 
 
 def period_bounds(
@@ -120,43 +147,39 @@ def period_bounds(
     return None, None
 
 
-def redis_keys(public_id: str, start: datetime | None) -> tuple[str, str]:
+def counter_name(key: KeyContext, owner: str, kind: str, start: datetime | None) -> str:
+    """Name a budget counter; all of a project's share one hash tag (one slot)."""
     suffix = start.date().isoformat() if start is not None else "life"
-    tag = f"bud:{{{public_id}}}"
-    return f"{tag}:usd:{suffix}", f"{tag}:tok:{suffix}"
+    who = f"k:{key.public_id}" if owner == "key" else "p"
+    return f"bud:{{p{key.project_id}}}:{who}:{kind}:{suffix}"
 
 
-# KEYS: usd counter, token counter. ARGV: usd limit, usd amount, token limit,
-# token amount, expiry instant in ms (0: never). A limit of 0 skips its counter.
-# Reply: {0} admitted; {1, which, used} refused; {2, which} counter missing.
+# KEYS: the counters. ARGV: limit, amount and expiry instant in ms (0: never)
+# for each counter in turn. Nothing is reserved unless every counter has room.
+# Reply: {0} admitted; {1, i, used} counter i refused; {2, i} counter i missing.
 RESERVE = """
-local limits = {tonumber(ARGV[1]), tonumber(ARGV[3])}
-local amounts = {tonumber(ARGV[2]), tonumber(ARGV[4])}
-local expires = tonumber(ARGV[5])
-local used = {0, 0}
-for i = 1, 2 do
-  if limits[i] > 0 then
-    local value = redis.call('GET', KEYS[i])
-    if not value then return {2, i} end
-    used[i] = tonumber(value)
-    if used[i] + amounts[i] > limits[i] then return {1, i, used[i]} end
+for i = 1, #KEYS do
+  local value = redis.call('GET', KEYS[i])
+  if not value then return {2, i} end
+  if tonumber(value) + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i - 2]) then
+    return {1, i, tonumber(value)}
   end
 end
-for i = 1, 2 do
-  if limits[i] > 0 then
-    redis.call('INCRBY', KEYS[i], amounts[i])
-    if expires > 0 then redis.call('PEXPIREAT', KEYS[i], expires) end
+for i = 1, #KEYS do
+  redis.call('INCRBY', KEYS[i], tonumber(ARGV[3 * i - 1]))
+  if tonumber(ARGV[3 * i]) > 0 then
+    redis.call('PEXPIREAT', KEYS[i], tonumber(ARGV[3 * i]))
   end
 end
 return {0}
 """
 
-# ARGV: usd delta, token delta. A counter gone missing is left to be re-seeded.
+# ARGV: one delta per counter. A counter gone missing is left to be re-seeded.
 SETTLE = """
-local deltas = {tonumber(ARGV[1]), tonumber(ARGV[2])}
-for i = 1, 2 do
-  if deltas[i] ~= 0 and redis.call('EXISTS', KEYS[i]) == 1 then
-    if redis.call('INCRBY', KEYS[i], deltas[i]) < 0 then
+for i = 1, #KEYS do
+  local delta = tonumber(ARGV[i])
+  if delta ~= 0 and redis.call('EXISTS', KEYS[i]) == 1 then
+    if redis.call('INCRBY', KEYS[i], delta) < 0 then
       redis.call('SET', KEYS[i], 0, 'KEEPTTL')
     end
   end
@@ -185,21 +208,20 @@ class LocalBudgets:
         self._counts: dict[str, int] = {}
 
     def reserve(
-        self, keys: tuple[str, str], limits: tuple[int, int], amounts: tuple[int, int]
+        self, keys: Sequence[str], limits: Sequence[int], amounts: Sequence[int]
     ) -> tuple[int, int]:
+        """Return (0, 0) admitted, (1, i) counter i refused, (2, i) i missing."""
         with self._lock:
-            for i in (0, 1):
-                if limits[i] and keys[i] not in self._counts:
+            for i, key in enumerate(keys):
+                if key not in self._counts:
                     return 2, i
-            for i in (0, 1):
-                if limits[i] and self._counts[keys[i]] + amounts[i] > limits[i]:
+                if self._counts[key] + amounts[i] > limits[i]:
                     return 1, i
-            for i in (0, 1):
-                if limits[i]:
-                    self._counts[keys[i]] += amounts[i]
+            for key, amount in zip(keys, amounts, strict=True):
+                self._counts[key] += amount
         return 0, 0
 
-    def settle(self, keys: tuple[str, str], deltas: tuple[int, int]) -> None:
+    def settle(self, keys: Sequence[str], deltas: Sequence[int]) -> None:
         with self._lock:
             for key, delta in zip(keys, deltas, strict=True):
                 if key in self._counts:
@@ -213,6 +235,24 @@ class LocalBudgets:
 _local = LocalBudgets()
 
 
+def budgets_of(key: KeyContext, now: datetime) -> list[Counter]:
+    """The budgets a request with ``key`` counts against: its key's, its project's."""
+    counters = []
+    for owner, limits in (("key", key.limits), ("project", key.project_limits)):
+        if not limits:
+            continue
+        period = limits.get("budget_period", "lifetime")
+        start, end = period_bounds(period, now)
+        for kind, limit in (
+            ("usd", _micro(limits.get("budget_usd"))),
+            ("tok", int(limits.get("budget_tokens") or 0)),
+        ):
+            if limit:
+                name = counter_name(key, owner, kind, start)
+                counters.append(Counter(name, owner, kind, limit, period, start, end))
+    return counters
+
+
 async def reserve(
     key: KeyContext,
     model_id: str,
@@ -221,20 +261,20 @@ async def reserve(
     prompt: int | None = None,
     output: int | None = None,
 ) -> Hold | None:
-    """Reserve the request's worst case against the key's budgets, or raise.
+    """Reserve the request's worst case against its budgets, or raise.
 
-    Return None when the key has no budget. ``prompt`` defaults to the
-    estimate from the body, made only for keys that have a budget.
+    Return None when neither the key nor its project has a budget. ``prompt``
+    defaults to the estimate from the body, made only when there is a budget.
     """
-    limits = key.limits or {}
-    usd = _micro(limits.get("budget_usd"))
-    tokens = int(limits.get("budget_tokens") or 0)
-    if not usd and not tokens:
+    counters = budgets_of(key, _now())
+    if not counters:
         return None
-    if usd and price is None:
+    spend = [counter for counter in counters if counter.kind == "usd"]
+    if spend and price is None:
+        whose = "this key's" if spend[0].owner == "key" else "this project's"
         raise ProxyError(
             400,
-            f"The model '{model_id}' has no known price, so this key's spend budget "
+            f"The model '{model_id}' has no known price, so {whose} spend budget "
             "cannot be applied. An organisation owner can set a price for it.",
             code="model_price_unknown",
             param="model",
@@ -243,39 +283,35 @@ async def reserve(
         prompt = prompt_estimate(body)
     if output is None:
         output = _max_output(body, price)
-    worst_usd = price.micro_usd(prompt, output) if usd and price else 0
-    start, end = period_bounds(limits.get("budget_period", "lifetime"), _now())
+    worst_usd = price.micro_usd(prompt, output) if spend and price else 0
     hold = Hold(
         key.public_id,
-        redis_keys(key.public_id, start),
+        tuple(counters),
         prompt,
         output,
         worst_usd,
         prompt + output,
         price,
     )
-    expires = int((end + timedelta(days=1)).timestamp() * 1000) if end else 0
     try:
-        refused = await _reserve(key, hold, (usd, tokens), start, expires)
+        refused = await _reserve(key, hold)
     except (RedisError, OSError) as exc:
         _unavailable(key, exc)
         return None
     if refused is not None:
-        raise _exceeded(refused, limits, end)
+        raise _exceeded(refused)
     return hold
 
 
 async def settle(hold: Hold, prompt_tokens: int, completion_tokens: int) -> None:
     """Replace the reservation by the tokens really used."""
     spent = hold.price.micro_usd(prompt_tokens, completion_tokens) if hold.price else 0
-    deltas = (
-        spent - hold.reserved_usd if hold.reserved_usd else 0,
-        prompt_tokens + completion_tokens - hold.reserved_tokens,
-    )
+    used = {"usd": spent, "tok": prompt_tokens + completion_tokens}
+    deltas = [used[c.kind] - hold.amount(c) for c in hold.counters]
     shared = store()
     try:
         if isinstance(shared, RedisStore):
-            await shared.aeval(SETTLE, SETTLE_SHA, list(hold.keys), list(deltas))
+            await shared.aeval(SETTLE, SETTLE_SHA, hold.keys, deltas)
         else:
             _local.settle(hold.keys, deltas)
     except (RedisError, OSError):
@@ -283,53 +319,67 @@ async def settle(hold: Hold, prompt_tokens: int, completion_tokens: int) -> None
         logger.warning("budget settle failed for key %s", hold.public_id, exc_info=True)
 
 
-async def _reserve(
-    key: KeyContext,
-    hold: Hold,
-    limits: tuple[int, int],
-    start: datetime | None,
-    expires: int,
-) -> int | None:
-    amounts = (hold.reserved_usd, hold.reserved_tokens)
+async def _reserve(key: KeyContext, hold: Hold) -> Counter | None:
+    """Reserve on every counter at once; return the one that refused, if any."""
+    limits = [counter.limit for counter in hold.counters]
+    amounts = [hold.amount(counter) for counter in hold.counters]
     shared = store()
-    for _ in range(3):
+    # Each pass seeds at most one missing counter: a request may meet all four.
+    for _ in range(len(hold.counters) + 2):
         if isinstance(shared, RedisStore):
-            reply = await shared.aeval(
-                RESERVE,
-                RESERVE_SHA,
-                list(hold.keys),
-                [limits[0], amounts[0], limits[1], amounts[1], expires],
-            )
-            verdict, which = int(reply[0]), int(reply[1]) - 1 if len(reply) > 1 else 0
+            args = []
+            for counter, amount in zip(hold.counters, amounts, strict=True):
+                args += [counter.limit, amount, counter.expires_ms]
+            reply = await shared.aeval(RESERVE, RESERVE_SHA, hold.keys, args)
+            verdict = int(reply[0])
+            which = int(reply[1]) - 1 if len(reply) > 1 else 0
         else:
             verdict, which = _local.reserve(hold.keys, limits, amounts)
         if verdict == 0:
             return None
+        counter = hold.counters[which]
         if verdict == 1:
-            return which
-        spent = await sync_to_async(spent_since)(key, start)
-        value = spent[which]
+            return counter
+        value = await sync_to_async(_seed_value)(key, counter)
         if isinstance(shared, RedisStore):
-            await shared.aeval(SEED, SEED_SHA, [hold.keys[which]], [value, expires])
+            await shared.aeval(
+                SEED, SEED_SHA, [counter.name], [value, counter.expires_ms]
+            )
         else:
-            _local.seed(hold.keys[which], value)
+            _local.seed(counter.name, value)
     raise RedisError("budget counter could not be seeded")
 
 
-def spent_since(key: KeyContext, start: datetime | None) -> tuple[int, int]:
-    """Return the key's recorded spend (micro-dollars) and tokens since ``start``."""
+def _seed_value(key: KeyContext, counter: Counter) -> int:
+    """What the usage records say was spent against ``counter`` so far."""
     close_old_connections()  # run in a worker thread of the proxy
-    return recorded_spend(key.organization_id, key.api_key_id, start)
+    if counter.owner == "key":
+        spent = recorded_spend(
+            key.organization_id, counter.start, api_key=key.api_key_id
+        )
+    else:
+        spent = recorded_spend(
+            key.organization_id, counter.start, project=key.project_id
+        )
+    return spent[0] if counter.kind == "usd" else spent[1]
 
 
 def recorded_spend(
-    organization_id: int, api_key_id: int, start: datetime | None
+    organization_id: int,
+    start: datetime | None,
+    *,
+    api_key: int | None = None,
+    project: int | None = None,
 ) -> tuple[int, int]:
-    """The usage records' spend (micro-dollars) and tokens since ``start``."""
+    """The usage records' spend (micro-dollars) and tokens since ``start``,
+    for one key or one project."""
     from proxy.models import UsageRecord
 
     with tenant_context(organization_id):
-        records = UsageRecord.objects.filter(api_key_id=api_key_id)
+        if api_key is not None:
+            records = UsageRecord.objects.filter(api_key_id=api_key)
+        else:
+            records = UsageRecord.objects.filter(project_id=project)
         if start is not None:
             records = records.filter(created_at__gte=start)
         totals = records.aggregate(
@@ -359,20 +409,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _exceeded(which: int, limits: dict, end: datetime | None) -> ProxyError:
-    period = limits.get("budget_period", "lifetime")
-    if which == 0:
-        what = f"spend budget of ${Decimal(limits['budget_usd']).normalize():f}"
+def _exceeded(counter: Counter) -> ProxyError:
+    whose = "This API key's" if counter.owner == "key" else "This project's"
+    if counter.kind == "usd":
+        limit = (Decimal(counter.limit) / MICRO).normalize()
+        what = f"spend budget of ${limit:f}"
     else:
-        what = f"token budget of {limits['budget_tokens']}"
-    when = "for its lifetime" if end is None else f"for this {period}"
+        what = f"token budget of {counter.limit}"
+    when = "for its lifetime" if counter.end is None else f"for this {counter.period}"
     headers = {}
-    if end is not None:
-        seconds = math.ceil((end - _now()).total_seconds())
+    if counter.end is not None:
+        seconds = math.ceil((counter.end - _now()).total_seconds())
         headers["retry-after"] = str(max(seconds, 1))
     return ProxyError(
         429,
-        f"This API key's {what} {when} does not cover this request's worst case "
+        f"{whose} {what} {when} does not cover this request's worst case "
         "(its prompt plus max_tokens).",
         type="insufficient_quota",
         code="budget_exceeded",
@@ -381,19 +432,4 @@ def _exceeded(which: int, limits: dict, end: datetime | None) -> ProxyError:
 
 
 def _unavailable(key: KeyContext, exc: Exception) -> None:
-    if settings.LIMITS_FAIL_OPEN:
-        logger.warning(
-            "budget not enforced for key %s: the store failed (%s); "
-            "LIMITS_FAIL_OPEN lets the request through",
-            key.public_id,
-            exc,
-        )
-        return
-    logger.error("budget cannot be checked for key %s", key.public_id, exc_info=exc)
-    raise ProxyError(
-        503,
-        "The gateway cannot check this key's budget; try again shortly.",
-        type="server_error",
-        code="service_unavailable",
-        headers={"retry-after": "5"},
-    )
+    store_unavailable(key, exc, "budget")

@@ -11,8 +11,9 @@ both timed by Redis's own clock so gateways on different hosts agree. Keys, all
 hash-tagged by the key's public id so they share a cluster slot:
 
 - ``lim:{id}:slots``: sorted set of in-flight requests scored by the instant
-  their slot lapses (``LIMITS_SLOT_SECONDS``), so a crashed worker's slots
-  stop counting; the set itself expires after that long idle.
+  their slot lapses (``LIMITS_SLOT_SECONDS`` after admission or the last
+  renewal: a live request renews its slot), so a crashed worker's slots stop
+  counting; the set itself expires after that long idle.
 - ``lim:{id}:rpm``, ``lim:{id}:tpm``: counters expiring at their window's end.
 
 Without Redis the same rules hold per process, in memory.
@@ -97,8 +98,21 @@ end
 return 0
 """
 
+# ARGV: slot, slot length in ms. Push a live slot's lapse back; a slot already
+# released or lapsed stays gone.
+RENEW = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return 0
+"""
+
 ADMIT_SHA = hashlib.sha1(ADMIT.encode(), usedforsecurity=False).hexdigest()
 SETTLE_SHA = hashlib.sha1(SETTLE.encode(), usedforsecurity=False).hexdigest()
+RENEW_SHA = hashlib.sha1(RENEW.encode(), usedforsecurity=False).hexdigest()
 
 
 def redis_keys(public_id: str) -> list[str]:
@@ -154,6 +168,12 @@ class LocalCounters:
             if delta and now_window == window:
                 tokens = self._count(public_id, "tpm", window)
                 self._counts[(public_id, "tpm")] = (window, max(tokens + delta, 0))
+
+    def renew(self, public_id: str, slot: str, slot_ms: int) -> None:
+        with self._lock:
+            slots = self._slots.get(public_id, {})
+            if slot in slots:
+                slots[slot] = int(time.time() * 1000) + slot_ms
 
     def _count(self, public_id: str, name: str, window: int) -> int:
         counted_in, count = self._counts.get((public_id, name), (window, 0))

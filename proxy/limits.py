@@ -7,6 +7,7 @@ one to settle; a key without them costs none.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
@@ -106,6 +107,33 @@ async def admit(key: KeyContext, body: dict) -> Admission | None:
     )
 
 
+async def keep_slot(admission: Admission) -> None:
+    """Keep a long request's concurrency slot from lapsing, until cancelled.
+
+    A slot lapses ``LIMITS_SLOT_SECONDS`` after it was last renewed, so that a
+    crashed worker's requests stop counting; a live request renews its slot
+    three times in that span.
+    """
+    slot_ms = settings.LIMITS_SLOT_SECONDS * 1000
+    while True:
+        await asyncio.sleep(settings.LIMITS_SLOT_SECONDS / 3)
+        shared = store()
+        try:
+            if isinstance(shared, RedisStore):
+                await shared.aeval(
+                    counters.RENEW,
+                    counters.RENEW_SHA,
+                    counters.redis_keys(admission.public_id)[:1],
+                    [admission.slot, slot_ms],
+                )
+            else:
+                _local.renew(admission.public_id, admission.slot, slot_ms)
+        except (RedisError, OSError) as exc:
+            logger.warning(
+                "concurrency slot of key %s not renewed: %s", admission.public_id, exc
+            )
+
+
 async def settle(admission: Admission, tokens_used: int) -> None:
     """Release the request's slot and replace its token estimate by its usage."""
     delta = tokens_used - admission.estimate
@@ -135,10 +163,18 @@ def estimate_tokens(body: dict) -> int:
     return prompt_estimate(body) + output
 
 
+# What a provider counts as prompt: the messages or input, and the system
+# prompt, tool definitions and output schema sent with them.
+PROMPT_FIELDS = (
+    "messages", "input", "system", "tools", "functions", "tool_choice",
+    "response_format",
+)  # fmt: skip
+
+
 def prompt_estimate(body: dict) -> int:
     """Return a cautious token count for the prompt: about four bytes a token."""
-    prompt = body.get("messages", body.get("input", ""))
-    return len(orjson.dumps(prompt)) // 4 + 1
+    size = sum(len(orjson.dumps(body[name])) for name in PROMPT_FIELDS if name in body)
+    return size // 4 + 1
 
 
 async def _admit(public_id: str, quota: Quota, slot: str) -> Verdict:
@@ -156,20 +192,28 @@ async def _admit(public_id: str, quota: Quota, slot: str) -> Verdict:
 
 
 def _unavailable(key: KeyContext, exc: Exception) -> None:
-    if settings.LIMITS_FAIL_OPEN:
+    store_unavailable(key, exc, "rate limits")
+
+
+def store_unavailable(key: KeyContext, exc: Exception, what: str) -> None:
+    """Apply the organisation's policy for limits that cannot be checked.
+
+    Refuse with a 503 (the default), or let the request through and log a
+    warning when the organisation chose ``limits_fail_open``.
+    """
+    if key.fail_open:
         logger.warning(
-            "rate limits not enforced for key %s: the store failed (%s); "
-            "LIMITS_FAIL_OPEN lets the request through",
+            "%s not enforced for key %s: the store failed (%s); the "
+            "organisation's limits policy (fail open) lets the request through",
+            what,
             key.public_id,
             exc,
         )
         return
-    logger.error(
-        "rate limits cannot be checked for key %s", key.public_id, exc_info=exc
-    )
+    logger.error("%s cannot be checked for key %s", what, key.public_id, exc_info=exc)
     raise ProxyError(
         503,
-        "The gateway cannot check this key's rate limits; try again shortly.",
+        f"The gateway cannot check this key's {what}; try again shortly.",
         type="server_error",
         code="service_unavailable",
         headers={"retry-after": "5"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -13,8 +14,10 @@ from django.test import override_settings
 import httpx
 import pytest
 
+from accounts.tenancy import platform_context
 from gateway_project.store import RedisStore, store
 from keys.auth import KeyContext
+from keys.models import ApiKey
 from keys.services import api_key_create
 from proxy import budgets, limits
 from proxy.budgets import LocalBudgets, Price
@@ -50,6 +53,8 @@ def priced(tenant):
         "openai/fake-slow-stream": PRICE,
         "openai/fake-error-500": PRICE,
         "openai/fake-drop-stream": PRICE,
+        "openai/fake-stall": PRICE,
+        "openai/fake-stall-stream": PRICE,
     }
     tenant.organization.save(update_fields=["model_prices"])
     return tenant
@@ -80,11 +85,19 @@ def stream_all(base_url: str, key: str, start: threading.Barrier) -> tuple[int, 
         return reply.status_code, reply.read().decode()
 
 
+def spend_counter(public_id: str) -> str:
+    """The name of the key's lifetime spend counter in Redis."""
+    with platform_context():
+        project_id = ApiKey.objects.get(public_id=public_id).project_id
+    key = KeyContext(0, public_id, 0, project_id)
+    return budgets.counter_name(key, "key", "usd", None)
+
+
 def lifetime_counter(public_id: str) -> int | None:
     shared = store()
     if not isinstance(shared, RedisStore):
         pytest.skip("needs the gateway's Redis")
-    value = shared.get(budgets.redis_keys(public_id, None)[0])
+    value = shared.get(spend_counter(public_id))
     return None if value is None else int(value)
 
 
@@ -140,7 +153,7 @@ def test_settled_spend_is_the_real_usage_and_survives_a_lost_counter(gateway, te
     assert lifetime_counter(public_id) == spent
 
     wait_for_usage(api_key__public_id=public_id)
-    store().delete(budgets.redis_keys(public_id, None)[0])
+    store().delete(spend_counter(public_id))
     second = post(gateway.base_url, key, body).json()["usage"]
 
     again = price.micro_usd(second["prompt_tokens"], second["completion_tokens"])
@@ -233,6 +246,31 @@ def test_broken_stream_is_billed_for_what_it_sent(gateway, priced):
     )
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_upstream_timeout_bills_what_was_produced(gateway, priced, stream):
+    """The gateway gives up on a silent provider after UPSTREAM_READ_TIMEOUT
+    (2 s here): the prompt was read and any output sent is billed, not the
+    whole reservation and not nothing."""
+    public_id, key = budget_key(priced, budget_usd="10")
+    model = "openai/fake-stall-stream" if stream else "openai/fake-stall"
+    body = {**SLOW, "model": model, "stream": stream}
+
+    reply = post(gateway.base_url, key, body)
+
+    record = wait_for_usage(api_key__public_id=public_id)
+    assert record.status_code == 504
+    if stream:
+        assert reply.status_code == 200
+        assert "upstream_timeout" in reply.text.rstrip().splitlines()[-1]
+        assert 0 < record.completion_tokens < body["max_tokens"]
+    else:
+        assert reply.status_code == 504
+        assert record.completion_tokens == 0
+    assert record.prompt_tokens == limits.prompt_estimate(body)
+    tokens = record.prompt_tokens + record.completion_tokens
+    assert lifetime_counter(public_id) == tokens * MICRO_PER_TOKEN
+
+
 @pytest.mark.parametrize(
     ("period", "now", "start", "end"),
     [
@@ -251,14 +289,15 @@ def test_periods_are_calendar_periods_in_utc(period, now, start, end):
 
 def test_local_budgets_follow_the_same_rules():
     counters = LocalBudgets()
-    keys = ("usd", "tok")
+    keys = ("key", "project")
 
-    assert counters.reserve(keys, (100, 0), (60, 0)) == (2, 0)
-    counters.seed("usd", 10)
-    assert counters.reserve(keys, (100, 0), (60, 0)) == (0, 0)
-    assert counters.reserve(keys, (100, 0), (60, 0)) == (1, 0)
-    counters.settle(keys, (-50, 0))
-    assert counters.reserve(keys, (100, 0), (60, 0)) == (0, 0)
+    counters.seed("key", 10)
+    assert counters.reserve(keys, (100, 80), (60, 60)) == (2, 1)
+    counters.seed("project", 0)
+    assert counters.reserve(keys, (100, 80), (60, 60)) == (0, 0)
+    assert counters.reserve(keys, (100, 80), (10, 30)) == (1, 1)
+    counters.settle(keys, (-50, -50))
+    assert counters.reserve(keys, (100, 80), (60, 60)) == (0, 0)
 
 
 def test_stream_meter_counts_pieces_and_text():
@@ -283,7 +322,7 @@ def test_unknown_model_without_organisation_price_has_no_price():
 SPENDING = KeyContext(1, "pubid", 1, 1, limits={"budget_tokens": 100})
 
 
-@override_settings(LIMITS_FAIL_OPEN=False, REDIS_POOL_TIMEOUT=0.5)
+@override_settings(REDIS_POOL_TIMEOUT=0.5)
 def test_unreachable_redis_refuses_a_key_with_a_budget(monkeypatch):
     unreachable_redis(monkeypatch)
 
@@ -293,11 +332,29 @@ def test_unreachable_redis_refuses_a_key_with_a_budget(monkeypatch):
     assert refused.value.status == 503
 
 
-@override_settings(LIMITS_FAIL_OPEN=True, REDIS_POOL_TIMEOUT=0.5)
+@override_settings(REDIS_POOL_TIMEOUT=0.5)
 def test_unreachable_redis_lets_a_budget_through_with_fail_open(monkeypatch, caplog):
     unreachable_redis(monkeypatch)
+    fail_open = replace(SPENDING, fail_open=True)
 
-    hold = asyncio.run(budgets.reserve(SPENDING, "openai/gpt-4o-mini", {}, None, 9, 9))
+    hold = asyncio.run(budgets.reserve(fail_open, "openai/gpt-4o-mini", {}, None, 9, 9))
 
     assert hold is None
-    assert "LIMITS_FAIL_OPEN" in caplog.text
+    assert "fail open" in caplog.text
+
+
+def test_prompt_estimate_counts_system_prompt_and_tools():
+    plain = {"messages": HELLO}
+    tool = {
+        "type": "function",
+        "function": {"name": "lookup", "description": "d" * 400, "parameters": {}},
+    }
+
+    baseline = limits.prompt_estimate(plain)
+
+    assert limits.prompt_estimate({**plain, "system": "s" * 400}) >= baseline + 100
+    assert limits.prompt_estimate({**plain, "tools": [tool]}) >= baseline + 100
+    schema = {"type": "json_schema", "json_schema": {"schema": {"d": "d" * 400}}}
+    assert (
+        limits.prompt_estimate({**plain, "response_format": schema}) >= baseline + 100
+    )

@@ -132,7 +132,11 @@ def test_project_creation_update_and_deletion_are_recorded():
         project_delete(project=project)
 
     created = the_event("project.created", org.pk)
-    assert json_of(created.after) == {"slug": project.slug, "name": project.slug}
+    assert json_of(created.after) == {
+        "slug": project.slug,
+        "name": project.slug,
+        "limits": {},
+    }
     updated = the_event("project.updated", org.pk)
     assert json_of(updated.before) == {"name": project.slug}
     assert json_of(updated.after) == {"name": "Renamed"}

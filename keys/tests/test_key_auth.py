@@ -272,7 +272,6 @@ def test_malformed_key_is_refused_without_any_lookup(
     def no_store():
         raise AssertionError("the store was consulted for a malformed key")
 
-    monkeypatch.setattr(auth, "store", no_store)
     monkeypatch.setattr("keys.cache.store", no_store)
     with django_assert_num_queries(0):
         error = rejected(candidate, client_ip)
@@ -331,3 +330,30 @@ def test_forged_key_is_not_told_that_the_real_one_was_revoked(key, client_ip):
     assert rejected(full, client_ip).message == "This API key has been revoked."
     forged = rejected(same_id_other_secret(full), client_ip)
     assert forged.message == "Incorrect API key provided."
+
+
+@committed
+def test_keys_cached_before_auth_secret_rotation_keep_working(
+    key, client_ip, calls, settings
+):
+    api_key, full = key
+    old = settings.SECRET_KEY
+    authenticate(full, client_ip)
+    assert calls == {"load": 1, "bcrypt": 1}
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "n" * 60, [old]
+    assert authenticate(full, client_ip).public_id == api_key.public_id
+
+    settings.SECRET_KEY_FALLBACKS = []  # the old secret retired
+    assert authenticate(full, client_ip).public_id == api_key.public_id
+    assert calls == {"load": 1, "bcrypt": 1}  # served from the renewed entry
+
+
+@committed
+def test_an_entry_under_an_unknown_secret_is_not_trusted(key, client_ip, settings):
+    api_key, full = key
+    authenticate(full, client_ip)
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "n" * 60, []
+
+    assert rejected(full, client_ip).message == "Incorrect API key provided."

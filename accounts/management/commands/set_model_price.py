@@ -2,8 +2,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import CommandError
 
-from accounts.models import Organization
-from accounts.services import organization_by_slug, organization_update
+from accounts.commands import organization_named
+from accounts.services import organization_update
 from audit.commands import AuditedCommand
 
 
@@ -30,10 +30,7 @@ class Command(AuditedCommand):
         parser.add_argument("--remove", action="store_true", help="drop the price")
 
     def handle(self, *args, **options):
-        try:
-            organization = organization_by_slug(options["org"])
-        except Organization.DoesNotExist:
-            raise CommandError("no such organisation") from None
+        organization = organization_named(options["org"])
         prices = dict(organization.model_prices)
         model = options["model"]
         if options["remove"]:

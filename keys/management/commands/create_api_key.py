@@ -6,8 +6,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from accounts.models import Organization, Project
-from accounts.services import organization_by_slug, project_by_slug
+from accounts.commands import project_named
 from audit.commands import AuditedCommand
 from keys.limits import PERIODS
 from keys.models import ApiKey
@@ -69,13 +68,7 @@ class Command(AuditedCommand):
             )
 
     def handle(self, *args, **options):
-        try:
-            organization = organization_by_slug(options["org"])
-            project = project_by_slug(organization, options["project"])
-        except Organization.DoesNotExist:
-            raise CommandError(f"no organisation {options['org']!r}") from None
-        except Project.DoesNotExist:
-            raise CommandError(f"no project {options['project']!r}") from None
+        project = project_named(options["org"], options["project"])
         limits = {
             name: options[name]
             for name in LIMIT_OPTIONS

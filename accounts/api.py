@@ -1,0 +1,73 @@
+"""The management API for an organisation's projects and the budgets their
+keys share."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import policy
+from accounts.models import Organization, Project
+from accounts.services import project_update
+from accounts.tenancy import tenant_context
+from keys.limits import LimitError
+from keys.usage_now import project_budget_usage
+
+
+class ProjectList(APIView):
+    def get(self, request: Request, org: str) -> Response:
+        organization = policy.organization_for(request.user, org, "projects.view")
+        with tenant_context(organization):
+            projects = Project.objects.for_organization(organization).order_by("slug")
+            return Response(
+                {"results": [project_document(p, usage=False) for p in projects]}
+            )
+
+
+class ProjectDetail(APIView):
+    def get(self, request: Request, org: str, slug: str) -> Response:
+        organization = policy.organization_for(request.user, org, "projects.view")
+        with tenant_context(organization):
+            project = _project(organization, slug)
+            return Response(project_document(project, usage=True))
+
+    def patch(self, request: Request, org: str, slug: str) -> Response:
+        """Change the project's ``limits`` (its budgets); nothing else yet."""
+        organization = policy.organization_for(request.user, org, "projects.budgets")
+        data = request.data if isinstance(request.data, dict) else {}
+        unknown = sorted(set(data) - {"limits"})
+        if unknown:
+            return Response(
+                {unknown[0]: ["This field cannot be changed here."]}, status=400
+            )
+        if "limits" not in data:
+            return Response({"limits": ["This field is required."]}, status=400)
+        with tenant_context(organization):
+            project = _project(organization, slug)
+            try:
+                project = project_update(project=project, limits=data["limits"] or {})
+            except LimitError as exc:
+                return Response({"limits": [str(exc)]}, status=400)
+            return Response(project_document(project, usage=True))
+
+
+def _project(organization: Organization, slug: str) -> Project:
+    project = Project.objects.for_organization(organization).filter(slug=slug).first()
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+def project_document(project: Project, *, usage: bool) -> dict:
+    document = {
+        "slug": project.slug,
+        "name": project.name,
+        "limits": project.limits,
+        "created_at": project.created_at,
+    }
+    if usage:
+        document["usage"] = {"budgets": project_budget_usage(project)}
+    return document
