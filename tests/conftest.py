@@ -117,6 +117,14 @@ def gateway(django_db_setup, django_db_blocker, tmp_path_factory):
     stop(server)
 
 
+@pytest.fixture
+def second_gateway(gateway, tmp_path):
+    """Another gateway process on the same database and Redis."""
+    server = start_gateway(tmp_path / "second.log")
+    yield server
+    stop(server)
+
+
 def _wait_until_ready(server: Gateway) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

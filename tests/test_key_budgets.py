@@ -101,17 +101,21 @@ def lifetime_counter(public_id: str) -> int | None:
     return None if value is None else int(value)
 
 
+def across(gateways, key: str, count: int = 20) -> list[tuple[int, str]]:
+    """Start ``count`` streams at once, alternating between the gateways."""
+    start = threading.Barrier(count)
+    urls = [gateways[n % len(gateways)].base_url for n in range(count)]
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda url: stream_all(url, key, start), urls))
+
+
 def test_twenty_concurrent_streams_against_a_budget_for_three_admit_three(
-    gateway, priced
+    gateway, second_gateway, priced
 ):
     budget = worst_case_usd(SLOW) * Decimal("3.5")
     _, key = budget_key(priced, budget_usd=str(budget))
-    start = threading.Barrier(20)
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        replies = list(
-            pool.map(lambda _: stream_all(gateway.base_url, key, start), range(20))
-        )
+    replies = across([gateway, second_gateway], key)
 
     statuses = sorted(status for status, _ in replies)
     assert statuses == [200] * 3 + [429] * 17

@@ -43,18 +43,22 @@ def priced(tenant):
     return tenant
 
 
-def test_keys_of_a_project_share_its_budget_under_concurrency(gateway, priced):
+def test_keys_of_a_project_share_its_budget_under_concurrency(
+    gateway, second_gateway, priced
+):
     project_update(
         project=priced.project,
         limits={"budget_usd": str(worst_case_usd(SLOW) * Decimal("3.5"))},
     )
     keys = [budget_key(priced)[1] for _ in range(2)]  # no budget of their own
     start = threading.Barrier(20)
+    servers = [gateway, second_gateway]
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         replies = list(
             pool.map(
-                lambda n: stream_all(gateway.base_url, keys[n % 2], start), range(20)
+                lambda n: stream_all(servers[n // 2 % 2].base_url, keys[n % 2], start),
+                range(20),
             )
         )
 
