@@ -26,6 +26,10 @@ from gateway_project.env import ConfigError
 logger = logging.getLogger(__name__)
 
 MASTER_KEY_BYTES = 32
+AUTH_SECRET_MIN_LENGTH = 50
+# Rotated-out AUTH_SECRETs kept as fallbacks: each one costs an HMAC on every
+# signature that fails to verify with the current secret.
+AUTH_SECRET_FALLBACKS_KEPT = 3
 
 
 def development_secrets(folder: Path) -> dict[str, str]:
@@ -65,6 +69,39 @@ def required_secret(name: str, *, debug: bool, folder: Path) -> str:
             f"{name} is not set in {where}; it is required when DEBUG is off"
         )
     return development_secrets(folder)[name]
+
+
+def follow_auth_secret(*, debug: bool) -> None:
+    """Make each rotated ``AUTH_SECRET`` the signing key, without a restart.
+
+    The secret is watched, so it is refreshed every cache time even when
+    nothing reads it; the previous value stays first among the fallbacks, so
+    sessions and signed values made with it keep working.
+    """
+    store = secret_sources.store()
+    store.watch("AUTH_SECRET", lambda value: use_auth_secret(value, debug=debug))
+    store.start_watching()
+
+
+def use_auth_secret(value: str | None, *, debug: bool) -> None:
+    from django.conf import settings
+
+    if not value or (not debug and len(value) < AUTH_SECRET_MIN_LENGTH):
+        logger.error(
+            "the new AUTH_SECRET is not used: it must be at least %d characters",
+            AUTH_SECRET_MIN_LENGTH,
+        )
+        return
+    previous = settings.SECRET_KEY
+    if value == previous:
+        return
+    older = [
+        key for key in settings.SECRET_KEY_FALLBACKS if key not in (value, previous)
+    ]
+    # Fallbacks first: a signature made with either key verifies in between.
+    settings.SECRET_KEY_FALLBACKS = [previous, *older][:AUTH_SECRET_FALLBACKS_KEPT]
+    settings.SECRET_KEY = value
+    logger.info("AUTH_SECRET was rotated; the previous one still verifies")
 
 
 def url_with_password(url: str, password: str | None) -> str:

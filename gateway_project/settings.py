@@ -10,12 +10,20 @@ environment, where each may also come from ``NAME_FILE``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
 from gateway_project import env, secret_sources
-from gateway_project.secrets import MasterKeyring, required_secret, url_with_password
+from gateway_project.passwords import SecretPasswordConnection, redis_connection
+from gateway_project.secrets import (
+    MasterKeyring,
+    follow_auth_secret,
+    required_secret,
+    url_with_password,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("WARDEN_DATA_DIR", str(BASE_DIR / "var")))
@@ -24,10 +32,40 @@ DEBUG = env.boolean("DEBUG", default=True)
 SECRET_KEY = required_secret("AUTH_SECRET", debug=DEBUG, folder=DATA_DIR)
 if not DEBUG and len(SECRET_KEY) < 50:
     raise env.ConfigError("AUTH_SECRET must be at least 50 characters")
+SECRET_KEY_FALLBACKS: list[str] = []
+# A rotated AUTH_SECRET becomes SECRET_KEY without a restart, the old one a fallback.
+follow_auth_secret(debug=DEBUG)
+# Data keys are wrapped by the MASTER_KEYS keyring, or by a Vault Transit key.
+MASTER_KEY_BACKEND = env.string("MASTER_KEY_BACKEND", "keyring").strip().lower()
+if MASTER_KEY_BACKEND not in ("keyring", "vault-transit"):
+    raise env.ConfigError(
+        "MASTER_KEY_BACKEND must be keyring or vault-transit, "
+        f"not {MASTER_KEY_BACKEND!r}"
+    )
+VAULT_TRANSIT: dict[str, Any] = {
+    "address": env.string("VAULT_ADDR"),
+    "mount": env.string("VAULT_TRANSIT_MOUNT", "transit"),
+    "key": env.string("VAULT_TRANSIT_KEY", "warden"),
+    "namespace": env.string("VAULT_NAMESPACE"),
+    "ca_file": env.string("VAULT_CACERT"),
+    "cache_seconds": env.number("VAULT_TRANSIT_CACHE_SECONDS", 300.0),
+}
+if MASTER_KEY_BACKEND == "vault-transit":
+    if not VAULT_TRANSIT["address"]:
+        raise env.ConfigError("MASTER_KEY_BACKEND=vault-transit needs VAULT_ADDR")
+    if not 0 < len(VAULT_TRANSIT["key"]) <= 56:
+        raise env.ConfigError("VAULT_TRANSIT_KEY must be 1 to 56 characters")
 # Re-read through the secret cache on use, so a rotated keyring needs no restart.
-MASTER_KEYS = MasterKeyring(
-    required_secret("MASTER_KEYS", debug=DEBUG, folder=DATA_DIR),
-    current=lambda: secret_sources.lookup("MASTER_KEYS"),
+# Under Transit the keyring is optional: it unwraps data keys not yet moved.
+_master_keys = (
+    secret_sources.lookup("MASTER_KEYS")
+    if MASTER_KEY_BACKEND == "vault-transit" and not DEBUG
+    else required_secret("MASTER_KEYS", debug=DEBUG, folder=DATA_DIR)
+)
+MASTER_KEYS: Sequence[tuple[str, bytes]] = (
+    MasterKeyring(_master_keys, current=lambda: secret_sources.lookup("MASTER_KEYS"))
+    if _master_keys
+    else []
 )
 
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
@@ -98,6 +136,8 @@ if _database_url:
             "min_size": 1,
             "max_size": env.integer("DATABASE_POOL_SIZE", 20, minimum=1),
             "timeout": env.number("DATABASE_POOL_TIMEOUT", 10.0, minimum=0.1),
+            # Each new connection logs in with the current DATABASE_PASSWORD.
+            "connection_class": SecretPasswordConnection,
         }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -130,10 +170,13 @@ if REDIS_URL:
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
 REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
 if REDIS_URL:
+    # Each new Redis connection asks the secret cache for REDIS_PASSWORD.
+    _redis_location, _redis_options = redis_connection(REDIS_URL)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _redis_location,
+            "OPTIONS": _redis_options,
             "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "warden"),
         }
     }

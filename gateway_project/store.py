@@ -22,6 +22,8 @@ import redis
 import redis.asyncio as aredis
 from redis.exceptions import NoScriptError
 
+from gateway_project.passwords import redis_connection
+
 
 class LocalStore:
     max_entries = 100_000
@@ -77,9 +79,10 @@ class LocalStore:
 
 class RedisStore:
     def __init__(self, url: str, prefix: str) -> None:
-        self._url = url
+        # The password comes from the secret cache for each new connection.
+        self._url, self._options = redis_connection(url)
         self._prefix = prefix
-        self._sync = redis.Redis.from_url(url)
+        self._sync = redis.Redis.from_url(self._url, **self._options)
         self._async: dict[asyncio.AbstractEventLoop, aredis.Redis] = {}
 
     def _client(self) -> aredis.Redis:
@@ -91,6 +94,7 @@ class RedisStore:
             pool = aredis.BlockingConnectionPool.from_url(
                 self._url,
                 max_connections=settings.REDIS_MAX_CONNECTIONS,
+                **self._options,
                 timeout=settings.REDIS_POOL_TIMEOUT,
             )
             client = self._async[loop] = aredis.Redis(connection_pool=pool)

@@ -4,6 +4,9 @@ Each organisation has a data key, stored only wrapped by a master key from the
 ``MASTER_KEYS`` keyring. Every ciphertext is ``nonce (12 bytes) || ciphertext
 || tag`` and is bound by its associated data to the organisation, the row and
 the purpose, so a ciphertext copied to another row or tenant fails to decrypt.
+With ``MASTER_KEY_BACKEND=vault-transit`` data keys are wrapped by a Vault
+Transit key instead (``providers/transit.py``); those wrapped by the keyring
+still unwrap while it holds their key.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+TRANSIT_BACKEND = "vault-transit"
+TRANSIT_KEY_PREFIX = "transit:"
 
 
 class CryptoError(Exception):
@@ -74,16 +79,53 @@ def credential_aad(organization_id: int, row_id: object, purpose: str) -> bytes:
     return f"warden:{purpose}:org={organization_id}:row={row_id}".encode()
 
 
+def active_key_id() -> str:
+    """Return the id of the master key that wraps new data keys."""
+    if settings.MASTER_KEY_BACKEND == TRANSIT_BACKEND:
+        from providers import transit  # it builds on this module
+
+        return transit.active_key_id()
+    return active_master_key()[0]
+
+
 def wrap(data_key: bytes, organization_id: int) -> tuple[str, bytes]:
     """Return (master key id, wrapped data key) under the active master key."""
+    if settings.MASTER_KEY_BACKEND == TRANSIT_BACKEND:
+        from providers import transit
+
+        return transit.wrap(data_key, organization_id)
     key_id, key = active_master_key()
     return key_id, encrypt(key, data_key, data_key_aad(organization_id))
 
 
 def unwrap(key_id: str, wrapped: bytes, organization_id: int) -> bytes:
-    data_key = decrypt(master_key(key_id), wrapped, data_key_aad(organization_id))
+    if key_id.startswith(TRANSIT_KEY_PREFIX):
+        from providers import transit
+
+        data_key = transit.unwrap(key_id, wrapped, organization_id)
+    else:
+        aad = data_key_aad(organization_id)
+        data_key = decrypt(master_key(key_id), wrapped, aad)
     _check_key(data_key)
     return data_key
+
+
+def rewrap(
+    key_id: str, wrapped: bytes, organization_id: int
+) -> tuple[str, bytes] | None:
+    """Return the data key wrapped under the active master key, None if it is.
+
+    One under an older version of the active Transit key is rewrapped inside
+    Vault by Transit's ``rewrap``; any other is unwrapped and wrapped again.
+    """
+    if key_id != active_key_id():
+        return wrap(unwrap(key_id, wrapped, organization_id), organization_id)
+    if not key_id.startswith(TRANSIT_KEY_PREFIX):
+        return None
+    from providers import transit
+
+    rewrapped = transit.rewrap(key_id, wrapped, organization_id)
+    return None if rewrapped is None else (key_id, rewrapped)
 
 
 def _check_key(key: bytes) -> None:

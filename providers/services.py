@@ -145,26 +145,29 @@ def _credential_fields(credential: ProviderCredential) -> dict:
 
 
 def master_key_rotate() -> int:
-    """Rewrap every data key under the active master key; return how many changed."""
-    active_id, _ = crypto.active_master_key()
+    """Rewrap every data key under the active master key; return how many changed.
+
+    Under Transit that includes data keys wrapped by an older version of the
+    active Transit key.
+    """
+    active_id = crypto.active_key_id()
     changed = 0
     # Every organisation's data key, so this crosses tenants.
     with platform_context():
-        stale = list(
-            DataKey.objects.exclude(master_key_id=active_id).values_list(
-                "pk", flat=True
-            )
-        )
+        rows = DataKey.objects.all()
+        if not active_id.startswith(crypto.TRANSIT_KEY_PREFIX):
+            rows = rows.exclude(master_key_id=active_id)
+        stale = list(rows.values_list("pk", flat=True))
     for pk in stale:
         with platform_context():
             row = DataKey.objects.select_for_update().get(pk=pk)
-            if row.master_key_id == active_id:
-                continue
             previous_id = row.master_key_id
-            key = crypto.unwrap(
+            rewrapped = crypto.rewrap(
                 previous_id, bytes(row.wrapped_key), row.organization_id
             )
-            row.master_key_id, row.wrapped_key = crypto.wrap(key, row.organization_id)
+            if rewrapped is None:
+                continue
+            row.master_key_id, row.wrapped_key = rewrapped
             row.rotated_at = timezone.now()
             row.save(update_fields=["master_key_id", "wrapped_key", "rotated_at"])
             record(

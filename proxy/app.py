@@ -21,6 +21,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
 import orjson
+from asgiref.sync import sync_to_async
 from redis.exceptions import RedisError
 
 from audit.security import security_event
@@ -29,6 +30,8 @@ from providers.adapters import Adapter, Target, UpstreamError
 from providers.adapters.anthropic import AnthropicAdapter, openai_usage
 from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
+from providers.crypto import TRANSIT_KEY_PREFIX
+from providers.transit import TransitError
 from proxy import budgets, limits
 from proxy.content import TextCapture, capture_for
 from proxy.errors import ProxyError
@@ -255,7 +258,13 @@ def _pattern_route(path: str) -> tuple[str, Handler] | None:
 async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     assert call.key is not None
     credentials = await credentials_for(call.key.organization_id, call.key.project_id)
-    adapter, target = resolve(body["model"], credentials)
+    if credentials.master_key_id.startswith(TRANSIT_KEY_PREFIX):
+        # Unwrapping the data key may ask Vault: not on the event loop.
+        adapter, target = await sync_to_async(resolve, thread_sensitive=False)(
+            body["model"], credentials
+        )
+    else:
+        adapter, target = resolve(body["model"], credentials)
     call.route(body["model"], target)
     model_id = f"{target.provider}/{target.model}"
     limits.check_model(call.key, model_id)
@@ -439,18 +448,25 @@ def _as_proxy_error(exc: Exception, secret: str) -> ProxyError:
         return ProxyError(
             exc.status, exc.message, type=kind, code=code, headers=headers
         )
+    if isinstance(exc, TransitError):
+        logger.error("the data key could not be unwrapped", exc_info=exc)
+        return _unavailable("its key service")
     if isinstance(exc, RedisError | DatabaseError):
         logger.error("proxy backing service failed", exc_info=exc)
-        return ProxyError(
-            503,
-            "The gateway cannot reach its database or cache; try again shortly.",
-            type="server_error",
-            code="service_unavailable",
-            headers={"retry-after": "5"},
-        )
+        return _unavailable("its database or cache")
     logger.error("proxy request failed", exc_info=exc)
     return ProxyError(
         500, "The gateway failed to process the request.", type="server_error"
+    )
+
+
+def _unavailable(what: str) -> ProxyError:
+    return ProxyError(
+        503,
+        f"The gateway cannot reach {what}; try again shortly.",
+        type="server_error",
+        code="service_unavailable",
+        headers={"retry-after": "5"},
     )
 
 

@@ -9,6 +9,8 @@ after ``SECRETS_CACHE_SECONDS``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway_project import env
 from gateway_project.env import ConfigError
 from gateway_project.secret_sources.base import Source, SourceError
@@ -73,15 +75,35 @@ def configured_source() -> Source:
             endpoint=env.string("SECRETS_GCP_ENDPOINT"),
         )
     if backend == "azure":
-        from azure.identity import DefaultAzureCredential
-
         from gateway_project.secret_sources.azure import AzureKeyVaultSource
 
         return AzureKeyVaultSource(
             vault_url=env.string("SECRETS_AZURE_VAULT_URL"),
             prefix=env.string("SECRETS_AZURE_PREFIX", "warden-"),
-            credential=DefaultAzureCredential(),
+            credential=azure_credential(),
         )
     raise ConfigError(
         f"SECRETS_BACKEND must be env, aws, vault, gcp or azure, not {backend!r}"
     )
+
+
+def azure_credential() -> Any:
+    """Return the service principal's credential if one is set, else the default.
+
+    A service principal (``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID`` and
+    ``AZURE_CLIENT_SECRET`` or ``AZURE_CLIENT_SECRET_FILE``) asks for tokens
+    at ``AZURE_AUTHORITY_HOST`` alone. ``DefaultAzureCredential`` tries
+    managed identity among others, which probes the instance metadata address.
+    """
+    from azure.identity import ClientSecretCredential, DefaultAzureCredential
+
+    tenant, client = env.string("AZURE_TENANT_ID"), env.string("AZURE_CLIENT_ID")
+    secret = env.raw("AZURE_CLIENT_SECRET")
+    if not (tenant and client and secret):
+        return DefaultAzureCredential()
+    options: dict[str, Any] = {}
+    if authority := env.string("AZURE_AUTHORITY_HOST"):
+        # A private authority is trusted as given: no discovery request to
+        # Microsoft's public cloud.
+        options = {"authority": authority, "disable_instance_discovery": True}
+    return ClientSecretCredential(tenant, client, secret, **options)

@@ -5,6 +5,10 @@ served from memory; once an entry is older than the cache time it is
 refreshed in the background, so a request never waits on the secret store
 and a rotated secret is picked up without a restart. A refresh that fails
 keeps the last value in use and is logged.
+
+A name can be watched: its watchers are called with each new value, and a
+daemon thread refreshes watched names every cache time even when nothing
+reads them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class SecretStore:
         self._clock, self._spawn = clock, spawn
         self._entries: dict[str, tuple[str | None, float]] = {}
         self._refreshing: set[str] = set()
+        self._watchers: dict[str, list[Callable[[str | None], None]]] = {}
+        self._watching: threading.Event | None = None
         self._lock = threading.Lock()
 
     def lookup(self, name: str) -> str | None:
@@ -59,6 +65,46 @@ class SecretStore:
             raise ConfigError(f"{name} is not set in {self.source.describe(name)}")
         return value
 
+    def watch(self, name: str, callback: Callable[[str | None], None]) -> None:
+        """Call ``callback`` with the new value each time ``name`` changes.
+
+        Callbacks run in the refreshing thread and must not raise.
+        """
+        with self._lock:
+            self._watchers.setdefault(name, []).append(callback)
+
+    def start_watching(self) -> None:
+        """Refresh the watched names every cache time, in one daemon thread."""
+        with self._lock:
+            if self._watching is not None:
+                return
+            self._watching = threading.Event()
+        threading.Thread(
+            target=self._watch, args=(self._watching,), name="secret-watch", daemon=True
+        ).start()
+
+    def stop_watching(self) -> None:
+        with self._lock:
+            stopped, self._watching = self._watching, None
+        if stopped is not None:
+            stopped.set()
+
+    def refresh_watched(self) -> None:
+        """Refresh each watched name whose value is older than the cache time."""
+        for name in list(self._watchers):
+            entry = self._entries.get(name)
+            stale = entry is not None and self._clock() - entry[1] >= self.ttl
+            if stale and self._claim(name):
+                self._refresh(name)
+
+    def _watch(self, stopped: threading.Event) -> None:
+        # Never faster than once a second, even with the cache turned off.
+        while not stopped.wait(max(self.ttl, 1.0)):
+            try:
+                self.refresh_watched()
+            except Exception:
+                logger.exception("watched secrets could not be refreshed")
+
     def _load(self, name: str) -> str | None:
         try:
             value = self.source.fetch(name)
@@ -69,22 +115,30 @@ class SecretStore:
         return value
 
     def _refresh_soon(self, name: str) -> None:
+        if self._claim(name):
+            self._spawn(lambda: self._refresh(name))
+
+    def _claim(self, name: str) -> bool:
+        """Return True if no refresh of ``name`` is running, and mark one running."""
         with self._lock:
             if name in self._refreshing:
-                return
+                return False
             self._refreshing.add(name)
-        self._spawn(lambda: self._refresh(name))
+            return True
 
     def _refresh(self, name: str) -> None:
-        value = self._entries[name][0]
+        value = previous = self._entries[name][0]
         try:
-            value = self._fetch_again(name, value)
+            value = self._fetch_again(name, previous)
         finally:
             # A failed refresh is tried again one cache time later, not on
             # every read.
             self._entries[name] = (value, self._clock())
             with self._lock:
                 self._refreshing.discard(name)
+        if value != previous:
+            for callback in self._watchers.get(name, []):
+                callback(value)
 
     def _fetch_again(self, name: str, previous: str | None) -> str | None:
         try:

