@@ -23,6 +23,8 @@ ALLOWED_ROLES: dict[str, frozenset[str]] = {
     "keys.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
     "projects.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
     "projects.budgets": frozenset({Role.OWNER, Role.ADMIN}),
+    "guardrails.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
+    "guardrails.manage": frozenset({Role.OWNER, Role.ADMIN}),
 }
 
 

@@ -256,6 +256,11 @@ KEY_FAILURE_LIMIT = env.integer("KEY_FAILURE_LIMIT", 20, minimum=1)
 KEY_FAILURE_WINDOW_SECONDS = env.integer("KEY_FAILURE_WINDOW_SECONDS", 60, minimum=1)
 BCRYPT_ROUNDS = env.integer("BCRYPT_ROUNDS", 12, minimum=4)
 ANTHROPIC_DEFAULT_MAX_TOKENS = env.integer("ANTHROPIC_DEFAULT_MAX_TOKENS", 4096)
+# Characters of a streamed answer held back so output guardrails can redact a
+# value split across chunks (see guardrails/stream.py).
+GUARDRAILS_STREAM_HOLD_BACK = env.integer(
+    "GUARDRAILS_STREAM_HOLD_BACK", 128, minimum=16
+)
 # A concurrency slot a crashed worker never released stops counting after this.
 LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=1)
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("keys.api_urls")),
+    path("api/v1/orgs/<slug:org>/", include("guardrails.api_urls")),
     re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
 ]

@@ -25,6 +25,8 @@ from asgiref.sync import sync_to_async
 from redis.exceptions import RedisError
 
 from audit.security import security_event
+from guardrails.engine import Blocked, Guard, GuardFailed
+from guardrails.models import GuardrailEvent
 from keys.auth import KeyContext, KeyRejected, authenticate
 from providers.adapters import Adapter, Target, UpstreamError
 from providers.adapters.anthropic import AnthropicAdapter, openai_usage
@@ -32,7 +34,7 @@ from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
 from providers.crypto import TRANSIT_KEY_PREFIX
 from providers.transit import TransitError
-from proxy import budgets, limits
+from proxy import budgets, guarding, limits
 from proxy.content import TextCapture, capture_for
 from proxy.errors import ProxyError
 from proxy.http import Exchange, Receive, Scope, Send
@@ -44,6 +46,8 @@ from proxy.validation import check_chat, check_embeddings, check_messages
 
 logger = logging.getLogger(__name__)
 
+# A request full of e-mail addresses records this many findings, not thousands.
+MAX_EVENTS_PER_REQUEST = 100
 STREAM_HEADERS = [(b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
 
 
@@ -70,6 +74,9 @@ class Call:
     price: budgets.Price | None = None
     budget: budgets.Hold | None = None
     meter: StreamMeter | None = None
+    guard: Guard | None = field(default=None, repr=False)
+    # The text output guardrails still hold, as bytes to send (streams only).
+    leftovers: Callable[[], bytes] | None = field(default=None, repr=False)
     body: dict | None = field(default=None, repr=False)
     upstream_reached: bool = False
 
@@ -98,6 +105,10 @@ class Call:
         if self.text is not None:
             self.text.reply(reply)
 
+    async def check_answer(self, result: dict) -> None:
+        if self.guard is not None:
+            await guarding.check_answer(self.guard, self.endpoint, result)
+
     def failed(self, error: ProxyError) -> None:
         self.status, self.error_code = error.status, error.code or error.type
 
@@ -121,7 +132,7 @@ class Call:
         A client that hangs up, a timeout or a broken stream leaves no usage
         from the provider, yet the prompt was read and output produced.
         """
-        produced = self.meter.produced if self.meter is not None else 0
+        produced = self.meter.billable if self.meter is not None else 0
         if not self.completion_tokens:
             self.completion_tokens = produced
         cut_short = produced or self.status in (499, 504)
@@ -160,7 +171,32 @@ class Call:
             created_at=timezone.now(),
         )
         usage.pending_text = self.text.payload() if self.text is not None else None
+        usage.pending_events = self.guardrail_events()
         return usage
+
+    def guardrail_events(self) -> list[GuardrailEvent]:
+        if self.guard is None or not self.guard.hits:
+            return []
+        assert self.key is not None
+        now = timezone.now()
+        return [
+            GuardrailEvent(
+                organization_id=self.key.organization_id,
+                project_id=self.key.project_id,
+                api_key_id=self.key.public_id,
+                request_id=self.exchange.request_id,
+                detector=hit.detector,
+                type=hit.type[:80],
+                rule=hit.rule[:80],
+                action=hit.action,
+                direction=hit.direction,
+                location=hit.location[:120],
+                value_hash=hit.value_hash,
+                confidence=hit.confidence,
+                created_at=now,
+            )
+            for hit in self.guard.hits[:MAX_EVENTS_PER_REQUEST]
+        ]
 
 
 async def chat_completions(call: Call) -> None:
@@ -174,6 +210,7 @@ async def chat_completions(call: Call) -> None:
         return
     result = await adapter.chat(target, body)
     call.count(result.get("usage"))
+    await call.check_answer(result)
     call.capture(result)
     await call.exchange.json(200, result)
 
@@ -205,12 +242,21 @@ async def messages(call: Call) -> None:
         call.stream = True
         secret = call.provider_secret.encode()
         stream = await adapter.messages_stream(target, body)
-        await _relay(
-            call, stream, lambda event: _named_event(event[0], event[1], secret), b""
-        )
+        guarded = guarding.messages_stream(call.guard) if call.guard else None
+
+        def named(events: list[tuple[str, dict]]) -> bytes:
+            return b"".join(_named_event(name, data, secret) for name, data in events)
+
+        def encode(event: tuple[str, dict]) -> bytes:
+            return named(guarded(*event) if guarded else [event])
+
+        if guarded is not None:
+            call.leftovers = lambda: named(guarded.leftovers())
+        await _relay(call, stream, encode, b"")
         return
     result = await adapter.messages(target, body)
     call.count(openai_usage(result.get("usage")))
+    await call.check_answer(result)
     call.capture(result)
     await call.exchange.json(200, result)
 
@@ -269,6 +315,10 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     model_id = f"{target.provider}/{target.model}"
     limits.check_model(call.key, model_id)
     call.price = budgets.price_for(model_id, target.spec, credentials.model_prices)
+    # Guardrails before any budget or limit is spent: a blocked request costs
+    # nothing, and a redacted one is estimated as it is sent.
+    call.guard = await guarding.guard_for(call.key.organization_id, call.key.project_id)
+    await guarding.check_request(call.guard, call.endpoint, body)
     call.body = body
     output = 0 if call.endpoint == "embeddings" else None
     # Budget first: a request it refuses consumes no rate limit, and one the
@@ -293,9 +343,17 @@ async def _stream_chat(
 ) -> None:
     wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     stream = await adapter.chat_stream(target, body)
-    await _relay(
-        call, stream, lambda chunk: _event(chunk, wants_usage), b"data: [DONE]\n\n"
-    )
+    guarded = guarding.chat_stream(call.guard) if call.guard else None
+
+    def encode(chunk: dict) -> bytes:
+        return _event(guarded(chunk) if guarded else chunk, wants_usage)
+
+    if guarded is not None:
+        call.leftovers = lambda: b"".join(
+            _event(chunk, wants_usage) for chunk in guarded.leftovers()
+        )
+
+    await _relay(call, stream, encode, b"data: [DONE]\n\n")
 
 
 class OpenStream(Protocol):
@@ -333,12 +391,25 @@ async def _relay(
         except UpstreamError as exc:
             error = ProxyError.from_upstream(exc, call.provider_secret)
             call.failed(error)
+            await _release_held(call)
             await exchange.end_stream_with(error)
             return
         await exchange.end(last)
     finally:
         call.count(stream.usage)
         await stream.aclose()
+
+
+async def _release_held(call: Call) -> None:
+    """Send the text output guardrails held back, checked, before an error."""
+    if call.leftovers is None:
+        return
+    try:
+        held = call.leftovers()
+    except (Blocked, GuardFailed):
+        return  # the error event follows; the held text stays unsent
+    if held:
+        await call.exchange.write(held)
 
 
 def _event(chunk: dict, wants_usage: bool) -> bytes:
@@ -448,6 +519,8 @@ def _as_proxy_error(exc: Exception, secret: str) -> ProxyError:
         return ProxyError(
             exc.status, exc.message, type=kind, code=code, headers=headers
         )
+    if isinstance(exc, Blocked | GuardFailed):
+        return guarding.refusal(exc)
     if isinstance(exc, TransitError):
         logger.error("the data key could not be unwrapped", exc_info=exc)
         return _unavailable("its key service")

@@ -24,8 +24,15 @@ class StreamMeter:
     @property
     def over(self) -> bool:
         # Every non-empty piece holds at least one token, so counting pieces
-        # never ends a stream that is within its reservation.
+        # never ends a stream that is within its reservation (text length
+        # would: a long word is one token).
         return bool(self.cap) and self._pieces > self.cap
+
+    @property
+    def billable(self) -> int:
+        """What a stream cut short is billed when the provider did not say:
+        never past its reservation, which the provider was held to."""
+        return min(self.produced, self.cap) if self.cap else self.produced
 
     def feed(self, item: object) -> None:
         for text in _texts(item):

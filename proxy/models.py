@@ -41,6 +41,8 @@ class UsageRecord(models.Model):
     # What the proxy captured for ``text_ciphertext``; set on the instance on
     # its way to the usage writer, which seals it. Never stored as it is.
     pending_text: dict | None = None
+    # The request's guardrail findings, written with the record.
+    pending_events: list | tuple = ()
 
     class Meta:
         indexes = [models.Index(fields=["organization", "created_at"])]

@@ -24,6 +24,7 @@ from django.db import (
 from asgiref.sync import sync_to_async
 
 from accounts.tenancy import tenant_context
+from guardrails.models import GuardrailEvent
 from keys.models import ApiKey
 from proxy.content import seal
 from proxy.models import UsageRecord
@@ -106,6 +107,8 @@ def write_batch(batch: list[UsageRecord]) -> None:
             with tenant_context(organization_id):
                 seal(organization_id, records)
                 UsageRecord.objects.bulk_create(records, batch_size=500)
+                events = [event for r in records for event in r.pending_events]
+                GuardrailEvent.objects.bulk_create(events, batch_size=500)
                 # last_used_at comes from the batch, not from a write per request.
                 keys = {r.api_key_id for r in records if r.api_key_id is not None}
                 for key_id in keys:

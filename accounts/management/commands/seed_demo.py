@@ -13,6 +13,7 @@ from accounts.models import Organization, Project
 from accounts.services import organization_create, project_create
 from accounts.tenancy import tenant_context
 from audit.commands import AuditedCommand
+from guardrails.services import demo_policy_set
 from keys import tokens
 from keys.models import ApiKey
 from keys.services import api_key_create
@@ -30,6 +31,9 @@ class Command(AuditedCommand):
         organization = Organization.objects.filter(slug="demo").first()
         if organization is None:
             organization = organization_create(slug="demo", name="Demo")
+            # The demo shows the strict end: jailbreaks blocked, PII and
+            # secrets redacted. A later run keeps whatever was changed.
+            demo_policy_set(organization=organization)
         with tenant_context(organization):
             project = (
                 Project.objects.for_organization(organization)

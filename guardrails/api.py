@@ -1,0 +1,258 @@
+"""The management API for guardrail policies, custom rules and the test console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import policy as access
+from accounts.models import Organization, Project
+from accounts.tenancy import tenant_context
+from guardrails import services
+from guardrails.engine import Blocked, Guard, GuardFailed
+from guardrails.loading import load
+from guardrails.models import CustomRule, GuardrailEvent, GuardrailPolicy
+from guardrails.policy import DETECTORS, PolicyError, effective_policy
+from guardrails.rules import RuleError, compile_rule
+
+RULE_FIELDS = ("name", "kind", "pattern", "action", "applies_to", "case_sensitive")
+MAX_TEST_CHARS = 100_000
+MAX_EVENTS = 500
+
+
+class PolicyDetail(APIView):
+    """GET the stored and effective policy; PUT replaces the stored one."""
+
+    def get(self, request: Request, org: str, slug: str | None = None) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.view")
+        with tenant_context(organization):
+            project = _project(organization, slug)
+            return Response(policy_document(organization, project))
+
+    def put(self, request: Request, org: str, slug: str | None = None) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.manage")
+        data = request.data if isinstance(request.data, dict) else {}
+        with tenant_context(organization):
+            project = _project(organization, slug)
+            try:
+                services.guardrail_policy_set(
+                    organization=organization,
+                    project=project,
+                    settings=data.get("settings", {}),
+                )
+            except PolicyError as exc:
+                return Response({"settings": [str(exc)]}, status=400)
+            return Response(policy_document(organization, project))
+
+
+class RuleList(APIView):
+    def get(self, request: Request, org: str) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.view")
+        with tenant_context(organization):
+            rules = CustomRule.objects.for_organization(organization).order_by("name")
+            return Response({"results": [rule_document(r) for r in rules]})
+
+    def post(self, request: Request, org: str) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.manage")
+        data = request.data if isinstance(request.data, dict) else {}
+        missing = [f for f in ("name", "kind", "pattern") if f not in data]
+        if missing:
+            return Response({f: ["This field is required."] for f in missing}, 400)
+        with tenant_context(organization):
+            try:
+                project = _project(organization, data.get("project"))
+                rule = services.custom_rule_create(
+                    organization=organization,
+                    project=project,
+                    **{f: data[f] for f in RULE_FIELDS if f in data},
+                )
+            except (RuleError, PolicyError) as exc:
+                return Response(_rule_error(exc), status=400)
+            return Response(rule_document(rule), status=201)
+
+
+class RuleDetail(APIView):
+    def get(self, request: Request, org: str, pk: int) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.view")
+        with tenant_context(organization):
+            return Response(rule_document(_rule(organization, pk)))
+
+    def patch(self, request: Request, org: str, pk: int) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.manage")
+        data = request.data if isinstance(request.data, dict) else {}
+        with tenant_context(organization):
+            rule = _rule(organization, pk)
+            try:
+                rule = services.custom_rule_update(rule=rule, **data)
+            except (RuleError, PolicyError) as exc:
+                return Response(_rule_error(exc), status=400)
+            return Response(rule_document(rule))
+
+    def delete(self, request: Request, org: str, pk: int) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.manage")
+        with tenant_context(organization):
+            services.custom_rule_delete(rule=_rule(organization, pk))
+        return Response(status=204)
+
+
+class TestConsole(APIView):
+    """POST a text; see what the policy (or one draft rule) would do to it.
+
+    Nothing is stored or logged: the answer names findings by type and span.
+    """
+
+    def post(self, request: Request, org: str) -> Response:
+        organization = access.organization_for(request.user, org, "guardrails.view")
+        data = request.data if isinstance(request.data, dict) else {}
+        text, direction = data.get("text"), data.get("direction", "input")
+        errors = _console_errors(text, direction)
+        if errors or not isinstance(text, str):
+            return Response(errors, status=400)
+        with tenant_context(organization):
+            project = _project(organization, data.get("project"))
+        guardrails = load(organization.pk, project.pk if project else 0)
+        guard = guardrails.guard()
+        if isinstance(data.get("rule"), dict):
+            try:
+                guard = _draft_guard(guard, data["rule"])
+            except (RuleError, PolicyError) as exc:
+                return Response({"rule": [str(exc)]}, status=400)
+        return Response(_try(guard, text, direction))
+
+
+class EventList(APIView):
+    """GET the newest guardrail events, for the audit review (owners, admins).
+
+    ``?request_id=`` narrows to one request, ``?action=`` to one action.
+    """
+
+    def get(self, request: Request, org: str) -> Response:
+        organization = access.organization_for(request.user, org, "audit.view")
+        with tenant_context(organization):
+            events = GuardrailEvent.objects.for_organization(organization)
+            for name in ("request_id", "action", "detector"):
+                if request.query_params.get(name):
+                    events = events.filter(**{name: request.query_params[name]})
+            newest = events.order_by("-created_at", "-id")[:MAX_EVENTS]
+            return Response({"results": [event_document(e) for e in newest]})
+
+
+def event_document(event: GuardrailEvent) -> dict:
+    return {
+        "created_at": event.created_at,
+        "request_id": event.request_id,
+        "api_key": event.api_key_id,
+        "detector": event.detector,
+        "type": event.type,
+        "rule": event.rule,
+        "action": event.action,
+        "direction": event.direction,
+        "location": event.location,
+        "value_hash": event.value_hash,
+        "confidence": event.confidence,
+    }
+
+
+def policy_document(organization: Organization, project: Project | None) -> dict:
+    rows = GuardrailPolicy.objects.for_organization(organization)
+    stored = {row.project_id: row.settings for row in rows}
+    own = stored.get(project.pk if project else None, {})
+    layers = [stored.get(None)] + ([own] if project else [])
+    return {
+        "project": project.slug if project else None,
+        "settings": own,
+        "effective": effective_policy(*layers),
+    }
+
+
+def rule_document(rule: CustomRule) -> dict:
+    return {
+        "id": rule.pk,
+        "name": rule.name,
+        "kind": rule.kind,
+        "pattern": rule.pattern,
+        "action": rule.action,
+        "applies_to": rule.applies_to,
+        "case_sensitive": rule.case_sensitive,
+        "enabled": rule.enabled,
+        "project": rule.project.slug if rule.project_id and rule.project else None,
+        "created_at": rule.created_at,
+    }
+
+
+def _project(organization: Organization, slug: Any) -> Project | None:
+    if slug is None:
+        return None
+    found = Project.objects.for_organization(organization).filter(slug=slug).first()
+    if found is None:
+        raise Http404("No such project.")
+    return found
+
+
+def _rule(organization: Organization, pk: int) -> CustomRule:
+    rule = CustomRule.objects.for_organization(organization).filter(pk=pk).first()
+    if rule is None:
+        raise Http404("No such rule.")
+    return rule
+
+
+def _rule_error(exc: Exception) -> dict:
+    message = str(exc)
+    field = next((f for f in RULE_FIELDS if message.startswith(f)), "pattern")
+    if "name" in message and "exists" in message:
+        field = "name"
+    return {field: [message]}
+
+
+def _console_errors(text: Any, direction: Any) -> dict:
+    errors = {}
+    if not isinstance(text, str) or not text:
+        errors["text"] = ["Give the text to test."]
+    elif len(text) > MAX_TEST_CHARS:
+        errors["text"] = [f"At most {MAX_TEST_CHARS} characters."]
+    if direction not in ("input", "output"):
+        errors["direction"] = ["Must be input or output."]
+    return errors
+
+
+def _draft_guard(guard: Guard, draft: dict) -> Guard:
+    """The guard with only the draft rule, to try a rule before saving it."""
+    rule = compile_rule(
+        name=str(draft.get("name") or "draft"),
+        kind=draft.get("kind", "regex"),
+        pattern=draft.get("pattern", ""),
+        case_sensitive=bool(draft.get("case_sensitive", False)),
+        action="flag",
+        applies_to="both",
+    )
+    policy = dict(guard.policy)
+    for name in DETECTORS:
+        policy[name] = {**policy[name], "action": "off"}
+    return Guard(policy, [rule], b"draft")
+
+
+def _try(guard: Guard, text: str, direction: str) -> dict:
+    try:
+        result = guard.check(text, direction=direction, source="user", location="text")
+        outcome = "redacted" if result != text else "allowed"
+    except Blocked as exc:
+        result, outcome = None, f"blocked by {exc.rule}"
+    except GuardFailed:
+        result, outcome = None, "blocked: a detector failed"
+    findings = [
+        {
+            "detector": hit.detector,
+            "type": hit.type,
+            "rule": hit.rule,
+            "action": hit.action,
+            "span": hit.location.removeprefix("text"),
+            "confidence": round(hit.confidence, 3),
+        }
+        for hit in guard.hits
+    ]
+    return {"outcome": outcome, "text": result, "findings": findings}

@@ -1,0 +1,258 @@
+"""Views of a text that detectors scan, each mapping spans back to the original.
+
+An attacker hides a value from a pattern by splitting it with invisible
+characters, spelling it with look-alike letters or encoding it. ``views``
+returns the original text, a normalised copy (NFKC, invisible characters
+removed, confusable letters folded to Latin) when that differs, and one decoded
+view per base64, hex or percent-encoded segment that decodes to readable text.
+Every view maps a span of its own text back to characters of the original, so
+a redaction covers what the caller actually sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+MIN_ENCODED_LENGTH = 16
+MIN_PRINTABLE_SHARE = 0.9
+MAX_DECODED_VIEWS = 32
+
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark, a bidi control
+    (0x180E, 0x180E),  # Mongolian vowel separator
+    (0x200B, 0x200F),  # zero-width space, joiners, LRM, RLM
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x2064),  # word joiner and invisible operators
+    (0x2066, 0x2069),  # bidi isolates
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (BOM)
+    (0xE0000, 0xE007F),  # tag characters
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+
+# Letters from other scripts that render like Latin ones in common fonts.
+# Fullwidth forms need no entry: NFKC already folds them.
+_CONFUSABLES = {
+    # Cyrillic lower case
+    "а": "a", "в": "b", "г": "r", "е": "e", "ё": "e", "к": "k", "м": "m",
+    "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
+    "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q",
+    "ԝ": "w", "ӏ": "l", "ү": "y", "ь": "b",
+    # Cyrillic upper case
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O",
+    "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I",
+    "Ј": "J", "Ԛ": "Q", "Ԝ": "W", "Ү": "Y", "Ӏ": "I",
+    # Greek lower case
+    "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "γ": "y",
+    # Greek upper case
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K",
+    "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Latin letters outside ASCII that NFKC leaves alone
+    "ɡ": "g", "ɑ": "a", "ı": "i", "ȷ": "j", "ɩ": "i", "ʏ": "y", "ᴠ": "v",
+    "ᴡ": "w", "ᴢ": "z", "ꓲ": "I",
+}  # fmt: skip
+
+# Runs start only where the previous character cannot extend them, so each run
+# is matched once and the scan stays linear. A hex run is also a base64 run and
+# is told apart after matching.
+_BASE64_RUN = re.compile(
+    rf"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{{{MIN_ENCODED_LENGTH},}}={{0,2}}"
+)
+_PERCENT_RUN = re.compile(
+    r"(?<![A-Za-z0-9._~+%-])"
+    r"(?:[A-Za-z0-9._~+-]{0,64}%[0-9A-Fa-f]{2})+[A-Za-z0-9._~+-]{0,64}"
+)
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+
+
+def _is_invisible(code: int) -> bool:
+    return any(low <= code <= high for low, high in _INVISIBLE_RANGES)
+
+
+def _fold_char(char: str) -> str:
+    """Return what one character of the original becomes in the normalised view."""
+    if _is_invisible(ord(char)):
+        return ""
+    folded = unicodedata.normalize("NFKC", char)
+    return "".join(_CONFUSABLES.get(part, part) for part in folded)
+
+
+class _FoldTable(dict[int, str]):
+    """What each character becomes, computed on first sight and kept."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_TABLE = _FoldTable()
+
+
+@dataclass(frozen=True)
+class View:
+    """Text a detector scans, and how its offsets map to the original.
+
+    The map is a list of pieces sorted by view offset. A piece is
+    ``(view_start, original_start, original_end, exact)``: an exact piece maps
+    character for character, any other covers ``original_start..original_end``
+    whole (an expanded ligature, a decoded segment).
+    """
+
+    text: str
+    kind: str = "original"
+    pieces: list[tuple[int, int, int, bool]] = field(default_factory=list, repr=False)
+    _starts: list[int] = field(default_factory=list, repr=False)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the span of the original text that ``start..end`` came from."""
+        if not self.pieces:
+            return start, end
+        first = self._piece(start)
+        last = self._piece(max(start, end - 1))
+        view_start, orig_start, _, exact = first
+        low = orig_start + start - view_start if exact else orig_start
+        view_start, orig_start, orig_end, exact = last
+        high = orig_start + max(start, end - 1) - view_start + 1 if exact else orig_end
+        return low, high
+
+    def _piece(self, offset: int) -> tuple[int, int, int, bool]:
+        index = max(0, bisect_right(self._starts, offset) - 1)
+        return self.pieces[index]
+
+
+def _view(text: str, kind: str, pieces: list[tuple[int, int, int, bool]]) -> View:
+    return View(text, kind, pieces, [piece[0] for piece in pieces])
+
+
+def views(text: str) -> list[View]:
+    """Return the original view, then the normalised and decoded ones if any."""
+    original = View(text)
+    result = [original]
+    base = original
+    normalised = _normalise(text)
+    if normalised is not None:
+        result.append(normalised)
+        base = normalised
+    result.extend(_decoded_views(base))
+    return result
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` in NFKC with invisible characters gone and look-alikes folded."""
+    changes = _changes(text)
+    return text.translate(changes) if changes else text
+
+
+def _changes(text: str) -> dict[int, str]:
+    # Distinct characters are few even in long texts, so this is cheap, and
+    # text that needs no change (most of it) is never translated.
+    if text.isascii():
+        return {}
+    changes = {}
+    for char in set(text):
+        folded = _TABLE[ord(char)]
+        if folded != char:
+            changes[ord(char)] = folded
+    return changes
+
+
+def _normalise(text: str) -> View | None:
+    changes = _changes(text)
+    if not changes:
+        return None
+    folded = text.translate(changes)
+    resizing = {chr(code) for code, new in changes.items() if len(new) != 1}
+    if not resizing:
+        return _view(folded, "normalised", [(0, 0, len(text), True)])
+    return _view(folded, "normalised", _resized_pieces(text, resizing, changes))
+
+
+def _resized_pieces(
+    text: str, resizing: set[str], changes: dict[int, str]
+) -> list[tuple[int, int, int, bool]]:
+    pattern = re.compile("[" + re.escape("".join(sorted(resizing))) + "]")
+    pieces: list[tuple[int, int, int, bool]] = []
+    view_at = orig_at = 0
+    for match in pattern.finditer(text):
+        position = match.start()
+        if position > orig_at:
+            pieces.append((view_at, orig_at, position, True))
+            view_at += position - orig_at
+        replacement = changes[ord(match.group())]
+        if replacement:
+            pieces.append((view_at, position, position + 1, False))
+            view_at += len(replacement)
+        orig_at = position + 1
+    pieces.append((view_at, orig_at, len(text), True))
+    return pieces
+
+
+def _decoded_views(base: View) -> list[View]:
+    decoded_views: list[View] = []
+    for match in _encoded_segments(base.text):
+        decoded = decode_segment(match.group())
+        if decoded is None:
+            continue
+        orig_start, orig_end = base.original_span(match.start(), match.end())
+        text = normalise(decoded)
+        decoded_views.append(_view(text, "decoded", [(0, orig_start, orig_end, False)]))
+        if len(decoded_views) >= MAX_DECODED_VIEWS:
+            break
+    return decoded_views
+
+
+def _encoded_segments(text: str) -> list[re.Match[str]]:
+    segments = list(_BASE64_RUN.finditer(text))
+    if "%" in text:
+        runs = _PERCENT_RUN.finditer(text)
+        segments.extend(m for m in runs if len(m.group()) >= MIN_ENCODED_LENGTH)
+    return segments
+
+
+def decode_segment(segment: str) -> str | None:
+    """Return the readable text ``segment`` encodes, or None if it encodes none."""
+    if "%" in segment:
+        return _readable(_unquote(segment))
+    if len(segment) % 2 == 0 and _HEX.fullmatch(segment):
+        text = _readable(bytes.fromhex(segment))
+        if text is not None:
+            return text
+    return _readable(_b64decode(segment))
+
+
+def _unquote(segment: str) -> bytes:
+    from urllib.parse import unquote_to_bytes
+
+    return unquote_to_bytes(segment.replace("+", " "))
+
+
+def _b64decode(segment: str) -> bytes | None:
+    body = segment.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    padded = body + "=" * (-len(body) % 4)
+    altchars = b"-_" if ("-" in body or "_" in body) else b"+/"
+    try:
+        return base64.b64decode(padded, altchars=altchars, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _readable(data: bytes | None) -> str | None:
+    if not data or len(data) < MIN_ENCODED_LENGTH // 2:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(1 for char in text if char.isprintable() or char in "\n\r\t")
+    return text if printable >= MIN_PRINTABLE_SHARE * len(text) else None

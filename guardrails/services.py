@@ -1,0 +1,150 @@
+"""Changing guardrail policies and custom rules; every change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import Organization, Project
+from accounts.tenancy import tenant_context
+from audit.services import record
+from guardrails.models import CustomRule, GuardrailPolicy
+from guardrails.policy import (
+    DEMO_POLICY,
+    PolicyError,
+    check_rule_action,
+    normalise_policy,
+)
+from guardrails.rules import RuleError, compile_rule
+
+UNCHANGED: Any = object()
+
+
+def guardrail_policy_set(
+    *, organization: Organization, project: Project | None = None, settings: Any
+) -> GuardrailPolicy:
+    """Replace the organisation's policy, or the project's overrides of it.
+
+    Raise PolicyError for a policy that cannot be stored.
+    """
+    settings = normalise_policy(settings)
+    if project is not None and project.organization_id != organization.pk:
+        raise PolicyError("the project belongs to another organisation")
+    with tenant_context(organization):
+        policy, _ = GuardrailPolicy.objects.select_for_update().get_or_create(
+            organization=organization, project=project
+        )
+        before = policy.settings
+        if before != settings:
+            policy.settings = settings
+            policy.save(update_fields=["settings", "updated_at"])
+            record(
+                "guardrails.policy_changed",
+                organization=organization,
+                target=project or organization,
+                before=before,
+                after=settings,
+            )
+    return policy
+
+
+def demo_policy_set(*, organization: Organization) -> GuardrailPolicy:
+    return guardrail_policy_set(organization=organization, settings=DEMO_POLICY)
+
+
+def custom_rule_create(
+    *,
+    organization: Organization,
+    name: str,
+    kind: str,
+    pattern: str,
+    action: str = "flag",
+    applies_to: str = "input",
+    case_sensitive: bool = False,
+    project: Project | None = None,
+) -> CustomRule:
+    """Create a rule after compiling it; raise RuleError or PolicyError."""
+    fields = _checked_rule(
+        name=name,
+        kind=kind,
+        pattern=pattern,
+        action=action,
+        applies_to=applies_to,
+        case_sensitive=case_sensitive,
+    )
+    with tenant_context(organization):
+        if CustomRule.objects.for_organization(organization).filter(name=name).exists():
+            raise RuleError(f"a rule named {name!r} exists already")
+        rule = CustomRule.objects.create(
+            organization=organization, project=project, **fields
+        )
+        record(
+            "guardrails.rule_created",
+            organization=organization,
+            target=rule,
+            after=_rule_fields(rule),
+        )
+    return rule
+
+
+def custom_rule_update(*, rule: CustomRule, **changes: Any) -> CustomRule:
+    """Change a rule's fields (not its name); the result is compiled first."""
+    allowed = {"kind", "pattern", "action", "applies_to", "case_sensitive", "enabled"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise RuleError(f"{unknown[0]} cannot be changed")
+    with tenant_context(rule.organization_id):
+        rule = CustomRule.objects.select_for_update().get(pk=rule.pk)
+        before = _rule_fields(rule)
+        merged = {**before, **changes}
+        merged.pop("name")
+        enabled = merged.pop("enabled")
+        if type(enabled) is not bool:
+            raise RuleError("enabled must be true or false")
+        fields = _checked_rule(name=rule.name, **merged)
+        for name, value in {**fields, "enabled": enabled}.items():
+            setattr(rule, name, value)
+        after = _rule_fields(rule)
+        if after != before:
+            rule.save()
+            record(
+                "guardrails.rule_changed",
+                organization=rule.organization_id,
+                target=rule,
+                before={k: v for k, v in before.items() if after[k] != v},
+                after={k: v for k, v in after.items() if before[k] != v},
+            )
+    return rule
+
+
+def custom_rule_delete(*, rule: CustomRule) -> None:
+    with tenant_context(rule.organization_id):
+        record(
+            "guardrails.rule_deleted",
+            organization=rule.organization_id,
+            target=rule,
+            before=_rule_fields(rule),
+        )
+        rule.delete()
+
+
+def _checked_rule(**fields: Any) -> dict[str, Any]:
+    name = fields["name"]
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 60:
+        raise RuleError("the name must be 1 to 60 characters")
+    if type(fields["case_sensitive"]) is not bool:
+        raise RuleError("case_sensitive must be true or false")
+    action, applies_to = check_rule_action(fields["action"], fields["applies_to"])
+    compile_rule(**{**fields, "action": action, "applies_to": applies_to})
+    return {**fields, "name": name.strip(), "action": action, "applies_to": applies_to}
+
+
+def _rule_fields(rule: CustomRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "kind": rule.kind,
+        "pattern": rule.pattern,
+        "action": rule.action,
+        "applies_to": rule.applies_to,
+        "case_sensitive": rule.case_sensitive,
+        "enabled": rule.enabled,
+    }

@@ -1,0 +1,185 @@
+"""One request's guard: findings, actions, placeholders, streams."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.engine import Blocked, Guard, GuardFailed
+from guardrails.policy import effective_policy
+from guardrails.rules import compile_rule
+from guardrails.stream import StreamGuard
+from guardrails.texts import Slot, chat_request, messages_request
+
+EMAIL = "jane.doe@example.com"
+HOLD_BACK = 64
+OTHER = "joe@example.org"
+
+
+def guard(rules=(), **policy) -> Guard:
+    everything_off = {
+        name: {"action": "off"} for name in ("pii", "secrets", "jailbreak")
+    }
+    return Guard(effective_policy(everything_off, policy), list(rules), b"k" * 32)
+
+
+def test_redaction_numbers_values_and_reuses_placeholders():
+    g = guard(pii={"action": "redact"})
+
+    first = g.check(
+        f"mail {EMAIL} or {OTHER}", direction="input", source="user", location="a"
+    )
+    second = g.check(f"again: {EMAIL}", direction="input", source="user", location="b")
+
+    assert first == "mail [EMAIL_1] or [EMAIL_2]"
+    assert second == "again: [EMAIL_1]"
+    assert g.restore(second) == f"again: {EMAIL}"
+
+
+def test_hits_keep_a_keyed_hash_never_the_value():
+    g = guard(pii={"action": "flag"})
+    text = f"mail {EMAIL}"
+
+    assert g.check(text, direction="input", source="user", location="m") == text
+
+    (hit,) = g.hits
+    assert (hit.detector, hit.type, hit.action) == ("pii", "EMAIL_ADDRESS", "flag")
+    assert hit.location == "m[5:25]"
+    assert EMAIL not in repr(hit)
+    other = guard(pii={"action": "flag"})
+    other.check(f"x {EMAIL}", direction="input", source="user", location="m")
+    assert other.hits[0].value_hash == hit.value_hash
+    assert len(hit.value_hash) == 32
+
+
+def test_block_names_the_rule_and_not_the_value():
+    rule = compile_rule(
+        name="codename", kind="keywords", pattern="Falcon", action="block"
+    )
+    g = guard([rule])
+
+    with pytest.raises(Blocked) as blocked:
+        g.check("Project Falcon ships", direction="input", source="user", location="x")
+
+    assert blocked.value.rule == "codename"
+    assert "Falcon" not in str(blocked.value)
+
+
+def test_direction_decides_what_runs():
+    g = guard(pii={"action": "redact", "applies_to": "output"})
+    text = f"mail {EMAIL}"
+
+    assert g.check(text, direction="input", source="user", location="x") == text
+    assert g.check(text, direction="output", source="user", location="x") != text
+    assert g.active("output") and not g.active("input")
+
+
+def test_a_failing_detector_blocks_unless_the_policy_fails_open(monkeypatch):
+    def broken(text):
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setattr("guardrails.detectors.secrets", broken)
+    closed = guard(secrets={"action": "redact"})
+    with pytest.raises(GuardFailed):
+        closed.check("hello", direction="input", source="user", location="x")
+
+    opened = guard(secrets={"action": "redact"}, on_error="open")
+    assert opened.check("hello", direction="input", source="user", location="x")
+
+
+def test_every_text_of_a_chat_request_is_found():
+    body = {
+        "messages": [
+            {"role": "system", "content": "sys"},
+            {"role": "user", "content": [{"type": "text", "text": "part"}]},
+            {
+                "role": "assistant",
+                "tool_calls": [{"function": {"name": "f", "arguments": '{"a":1}'}}],
+            },
+            {"role": "tool", "tool_call_id": "1", "content": "result"},
+        ]
+    }
+
+    slots = list(chat_request(body))
+
+    assert [(s.location, s.source, s.text) for s in slots] == [
+        ("messages[0].content", "system", "sys"),
+        ("messages[1].content[0].text", "user", "part"),
+        ("messages[2].tool_calls[0].function.arguments", "assistant", '{"a":1}'),
+        ("messages[3].content", "tool", "result"),
+    ]
+    slots[1].replace("changed")
+    assert body["messages"][1]["content"][0]["text"] == "changed"
+
+
+def test_anthropic_tool_results_and_documents_count_as_data():
+    body = {
+        "system": [{"type": "text", "text": "be brief"}],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "content": "from the tool"},
+                    {"type": "document", "source": {"type": "text", "data": "doc"}},
+                    {"type": "text", "text": "question"},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "input": {"q": ["deep"]}}],
+            },
+        ],
+    }
+
+    found = {(s.source, s.text) for s in messages_request(body)}
+
+    assert found == {
+        ("system", "be brief"),
+        ("tool", "from the tool"),
+        ("document", "doc"),
+        ("user", "question"),
+        ("assistant", "deep"),
+    }
+
+
+@pytest.mark.parametrize("size", [1, 3, 7])
+def test_a_value_split_across_stream_chunks_is_still_redacted(size):
+    g = guard(pii={"action": "redact", "applies_to": "output"})
+    streamed = StreamGuard(g, hold_back=HOLD_BACK)
+    answer = "Sure. " + "x" * (HOLD_BACK + 40) + f" write to {EMAIL} today."
+
+    sent = "".join(
+        streamed.feed(0, answer[i : i + size]) for i in range(0, len(answer), size)
+    )
+    sent += streamed.flush(0)
+
+    assert EMAIL not in sent
+    assert sent == answer.replace(EMAIL, "[EMAIL_1]")
+    assert streamed.changed(0)
+
+
+def test_text_is_held_back_only_by_the_window():
+    policy = {"action": "redact", "applies_to": "output"}
+    streamed = StreamGuard(guard(pii=policy), hold_back=HOLD_BACK)
+
+    sent = streamed.feed(0, "a" * (HOLD_BACK + 100))
+
+    assert sent == "a" * 100
+    assert not streamed.changed(0)
+
+
+def test_slot_replaces_in_place():
+    holder = {"content": "old"}
+    Slot(holder, "content", "content", "user").replace("new")
+    assert holder == {"content": "new"}
+
+
+def test_an_output_policy_that_only_flags_holds_nothing_back():
+    g = guard(pii={"action": "flag", "applies_to": "output"})
+    streamed = StreamGuard(g, hold_back=HOLD_BACK)
+    pieces = ["write to ", EMAIL[:6], EMAIL[6:], " now"]
+
+    sent = [streamed.feed(0, piece) for piece in pieces]
+    streamed.flush(0)
+
+    assert sent == pieces
+    assert [(h.type, h.action) for h in g.hits] == [("EMAIL_ADDRESS", "flag")]

@@ -1,0 +1,134 @@
+"""The management API for guardrail policies, custom rules and the test console."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.services import project_create
+from tests.factories import make_tenant
+from tests.test_keys_api import signed_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def owner(tenant, django_user_model):
+    return signed_in(django_user_model, tenant.organization, "owner")
+
+
+def base(tenant) -> str:
+    return f"/api/v1/orgs/{tenant.organization.slug}/"
+
+
+def put(client, url: str, data: dict):
+    return client.put(url, data, content_type="application/json")
+
+
+def test_a_project_overrides_its_organisation_policy(owner, tenant):
+    org_policy = base(tenant) + "guardrails/policy"
+    project_policy = base(tenant) + "projects/default/guardrails/policy"
+
+    assert owner.get(org_policy).json()["effective"]["pii"]["action"] == "flag"
+    put(owner, org_policy, {"settings": {"pii": {"action": "redact"}}})
+    changed = put(owner, project_policy, {"settings": {"pii": {"applies_to": "input"}}})
+
+    assert changed.status_code == 200
+    effective = changed.json()["effective"]
+    assert effective["pii"] == {"action": "redact", "applies_to": "input"}
+    assert changed.json()["settings"] == {"pii": {"applies_to": "input"}}
+    other = project_create(organization=tenant.organization, slug="other")
+    untouched = owner.get(base(tenant) + f"projects/{other.slug}/guardrails/policy")
+    assert untouched.json()["effective"]["pii"]["applies_to"] == "both"
+
+
+def test_bad_policy_gets_a_field_error(owner, tenant):
+    refused = put(
+        owner,
+        base(tenant) + "guardrails/policy",
+        {"settings": {"jailbreak": {"action": "redact"}}},
+    )
+
+    assert refused.status_code == 400
+    assert "jailbreak.action" in refused.json()["settings"][0]
+
+
+def test_rules_are_validated_created_changed_and_deleted(owner, tenant):
+    rules = base(tenant) + "guardrails/rules/"
+
+    bad = owner.post(
+        rules,
+        {"name": "evil", "kind": "regex", "pattern": "(a"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert "not a valid RE2" in bad.json()["pattern"][0]
+
+    created = owner.post(
+        rules,
+        {"name": "codes", "kind": "regex", "pattern": r"PRJ-\d{4}", "action": "redact"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    rule = created.json()
+    again = owner.post(
+        rules,
+        {"name": "codes", "kind": "keywords", "pattern": "x"},
+        content_type="application/json",
+    )
+    assert again.status_code == 400 and "exists" in again.json()["name"][0]
+
+    url = f"{rules}{rule['id']}/"
+    changed = owner.patch(url, {"enabled": False}, content_type="application/json")
+    assert changed.json()["enabled"] is False
+    wrong = owner.patch(url, {"action": "explode"}, content_type="application/json")
+    assert wrong.status_code == 400 and "action" in wrong.json()
+    assert owner.delete(url).status_code == 204
+    assert owner.get(rules).json()["results"] == []
+
+
+def test_the_console_tries_the_policy_and_draft_rules_without_storing(owner, tenant):
+    console = base(tenant) + "guardrails/test"
+    put(
+        owner,
+        base(tenant) + "guardrails/policy",
+        {"settings": {"pii": {"action": "redact"}}},
+    )
+
+    tried = owner.post(
+        console,
+        {"text": "mail jane@example.com", "direction": "input"},
+        content_type="application/json",
+    ).json()
+    assert tried["outcome"] == "redacted"
+    assert tried["text"] == "mail [EMAIL_1]"
+    assert tried["findings"][0]["type"] == "EMAIL_ADDRESS"
+    assert tried["findings"][0]["span"] == "[5:21]"
+
+    draft = owner.post(
+        console,
+        {"text": "ticket PRJ-1234", "rule": {"kind": "regex", "pattern": r"PRJ-\d+"}},
+        content_type="application/json",
+    ).json()
+    assert [f["type"] for f in draft["findings"]] == ["draft"]
+
+    broken = owner.post(
+        console,
+        {"text": "x", "rule": {"kind": "regex", "pattern": "(x"}},
+        content_type="application/json",
+    )
+    assert broken.status_code == 400 and "rule" in broken.json()
+    assert owner.post(console, {}, content_type="application/json").status_code == 400
+
+
+def test_viewers_read_but_do_not_change_and_outsiders_see_nothing(
+    tenant, django_user_model
+):
+    viewer = signed_in(django_user_model, tenant.organization, "viewer")
+    policy_url = base(tenant) + "guardrails/policy"
+    assert viewer.get(policy_url).status_code == 200
+    assert put(viewer, policy_url, {"settings": {}}).status_code == 403
+    assert viewer.get(base(tenant) + "guardrails/events").status_code == 403
+
+    outsider = signed_in(django_user_model, make_tenant().organization, "owner")
+    assert outsider.get(policy_url).status_code == 404
+    assert outsider.get(base(tenant) + "guardrails/rules/").status_code == 404
