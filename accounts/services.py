@@ -107,6 +107,14 @@ def _forget_keys_of(api_keys: Any) -> None:
     transaction.on_commit(forget)
 
 
+def _forget_budget_counters(project: Project) -> None:
+    """Let the next request seed the project's budget counters afresh: spend
+    while its budget was off or different was not counted."""
+    from proxy.budgets import forget_counters
+
+    transaction.on_commit(lambda: forget_counters(project.pk, None))
+
+
 def _check_organization_fields(fields: dict[str, Any]) -> None:
     if "name" in fields and not (isinstance(fields["name"], str) and fields["name"]):
         raise ValueError("the name must be a non-empty string")
@@ -177,6 +185,7 @@ def project_update(
             )
             if "limits" in after:
                 _forget_keys_of(project.api_keys.all())
+                _forget_budget_counters(project)
     return project
 
 

@@ -53,7 +53,7 @@ class ApiKeyAdmin(AuditedAdmin):
 
     @admin.display(description="use of its limits now")
     def use_of_limits(self, obj: ApiKey) -> str:
-        return describe(usage_now(obj.public_id, obj.limits or {}))
+        return describe(usage_now(obj.lineage_id, obj.limits or {}))
 
     @admin.display(description="use of its budgets (settled)")
     def use_of_budgets(self, obj: ApiKey) -> str:

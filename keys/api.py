@@ -56,7 +56,7 @@ def key_document(api_key: ApiKey, *, usage: bool) -> dict:
         "revoked_at": api_key.revoked_at,
     }
     if usage:
-        rates = usage_now(api_key.public_id, api_key.limits or {})
+        rates = usage_now(api_key.lineage_id, api_key.limits or {})
         document["usage"] = {
             "rate_limits": None
             if rates is None

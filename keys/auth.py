@@ -85,6 +85,13 @@ class KeyContext:
     project_limits: dict = field(default_factory=dict)
     # The organisation's policy when limits cannot be checked: let through.
     fail_open: bool = False
+    # The public id of the first key of its rotation chain, if it was rotated.
+    lineage: str = ""
+
+    @property
+    def counted_as(self) -> str:
+        """The id budgets and rate limits count under: shared by successors."""
+        return self.lineage or self.public_id
 
 
 async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
@@ -139,6 +146,7 @@ def _context(entry: dict) -> KeyContext:
         limits=entry.get("limits") or {},
         project_limits=entry.get("project_limits") or {},
         fail_open=bool(entry.get("fail_open")),
+        lineage=entry.get("lineage", ""),
     )
 
 
@@ -185,6 +193,7 @@ async def _verify_slowly(parsed: tokens.ParsedKey) -> dict | None:
         "limits": row.limits,
         "project_limits": row.project.limits,
         "fail_open": row.organization.limits_fail_open,
+        "lineage": row.lineage,
     }
 
 

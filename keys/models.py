@@ -37,11 +37,20 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     limits = models.JSONField(default=dict, blank=True)
+    # The public id of the first key of its rotation chain ("" for that key
+    # itself): a rotated key's successors share its budgets and rate limits.
+    lineage = models.CharField(max_length=32, blank=True, db_index=True)
+    # The key that replaced this one, once rotated; a key rotates only once.
+    successor = models.CharField(max_length=32, blank=True)
 
     objects = TenantManager()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked})"
+
+    @property
+    def lineage_id(self) -> str:
+        return self.lineage or self.public_id
 
     @property
     def masked(self) -> str:

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from redis.exceptions import RedisError
+
 from accounts.models import Project
 from accounts.services import require_active_organization
 from accounts.tenancy import platform_context, tenant_context
@@ -33,8 +35,12 @@ def api_key_create(
     created_by: object | None = None,
     expires_at: datetime | None = None,
     limits: dict | None = None,
+    lineage: str = "",
 ) -> tuple[ApiKey, str]:
-    """Return the new key's row and its full value, which is never stored."""
+    """Return the new key's row and its full value, which is never stored.
+
+    ``lineage`` makes it the successor of a rotated key (see ApiKey.lineage).
+    """
     if environment not in ApiKey.Environment.values:
         raise ValueError(f"unknown environment {environment!r}")
     limits = normalise_limits(limits)
@@ -53,6 +59,7 @@ def api_key_create(
             created_by=created_by,
             expires_at=expires_at,
             limits=limits,
+            lineage=lineage,
         )
         record(
             "api_key.created",
@@ -85,13 +92,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
                 target_id=api_key.public_id,
                 after={"name": api_key.name, "revoked_at": api_key.revoked_at},
             )
-        transaction.on_commit(
-            lambda: forget_key(
-                api_key.public_id,
-                revoked=True,
-                organization_id=api_key.organization_id,
-            )
-        )
+        transaction.on_commit(lambda: _tombstone(api_key))
     logger.info("api key revoked id=%s", api_key.public_id)
     return api_key
 
@@ -113,10 +114,36 @@ def api_key_update_limits(*, api_key: ApiKey, limits: dict) -> ApiKey:
                 after=limits,
             )
             # Workers read limits from the cached entry: drop it, so the next
-            # request verifies the key again and sees the new ones.
-            transaction.on_commit(lambda: forget_key(api_key.public_id))
+            # request verifies the key again and sees the new ones; and drop
+            # the budget counters, which missed spend while a budget was off.
+            transaction.on_commit(lambda: _forget(api_key))
             logger.info("api key limits changed id=%s", api_key.public_id)
     return api_key
+
+
+class KeyCacheUnreachable(RuntimeError):
+    """The change is recorded, but Redis could not be told: workers may keep
+    the key cached until it is told. Repeating the operation tells it."""
+
+
+def _tombstone(api_key: ApiKey) -> None:
+    try:
+        forget_key(
+            api_key.public_id, revoked=True, organization_id=api_key.organization_id
+        )
+    except (RedisError, OSError):
+        raise KeyCacheUnreachable(
+            f"{api_key.public_id} is revoked in the database, but Redis could not "
+            "be reached to drop it from the workers' cache; run the revocation "
+            "again once Redis is back"
+        ) from None
+
+
+def _forget(api_key: ApiKey) -> None:
+    from proxy.budgets import forget_counters  # it builds on this module
+
+    forget_key(api_key.public_id)
+    forget_counters(api_key.project_id, api_key.lineage_id)
 
 
 def api_key_rotate(
@@ -137,20 +164,26 @@ def api_key_rotate(
         now = timezone.now()
         if old.expires_at is not None and old.expires_at <= now:
             raise ValueError("an expired key cannot be rotated")
+        if old.successor:
+            raise ValueError(
+                f"this key was rotated already; rotate its successor {old.successor}"
+            )
         successor, full = api_key_create(
             project=old.project,
             name=old.name,
             environment=old.environment,
             expires_at=old.expires_at,
             limits=old.limits,
+            lineage=old.lineage_id,
         )
+        old.successor = successor.public_id
         grace_ends = now + timedelta(hours=grace_hours)
         before = old.expires_at
+        if old.expires_at is None or grace_ends < old.expires_at:
+            old.expires_at = grace_ends
+        old.save(update_fields=["expires_at", "successor"])
         if grace_hours == 0:
             api_key_revoke(api_key=old)
-        elif old.expires_at is None or grace_ends < old.expires_at:
-            old.expires_at = grace_ends
-            old.save(update_fields=["expires_at"])
         record(
             "api_key.rotated",
             organization=old.organization_id,

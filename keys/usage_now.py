@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -28,13 +29,13 @@ class LimitUse:
     limit: int
 
 
-def usage_now(public_id: str, limits: dict) -> list[LimitUse] | None:
+def usage_now(counted_as: str, limits: dict) -> list[LimitUse] | None:
     """Use of each rate limit the key has; None when it cannot be known."""
     wanted = [name for name in ("rpm", "tpm", "max_concurrency") if limits.get(name)]
     shared = store()
     if not wanted or not isinstance(shared, RedisStore):
         return None if wanted else []
-    slots, rpm, tpm = redis_keys(public_id)
+    slots, rpm, tpm = redis_keys(counted_as)
     now_ms = time.time() * 1000
     used = {
         "rpm": int(shared.get(rpm) or 0),
@@ -46,7 +47,7 @@ def usage_now(public_id: str, limits: dict) -> list[LimitUse] | None:
 
 def budget_usage(api_key: ApiKey) -> dict[str, dict[str, str | int]]:
     """Spend and tokens settled in the key's current budget period."""
-    return _budgets(api_key.limits, api_key.organization_id, api_key=api_key.pk)
+    return _budgets(api_key.limits, api_key.organization_id, lineage=api_key.lineage_id)
 
 
 def project_budget_usage(project: Project) -> dict[str, dict[str, str | int]]:
@@ -55,7 +56,7 @@ def project_budget_usage(project: Project) -> dict[str, dict[str, str | int]]:
 
 
 def _budgets(
-    limits: dict | None, organization_id: int, **owner: int
+    limits: dict | None, organization_id: int, **owner: Any
 ) -> dict[str, dict[str, str | int]]:
     limits = limits or {}
     if not (limits.get("budget_usd") or limits.get("budget_tokens")):

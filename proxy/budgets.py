@@ -30,13 +30,14 @@ import hashlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.db import close_old_connections
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from asgiref.sync import sync_to_async
@@ -45,6 +46,7 @@ from redis.exceptions import RedisError
 from accounts.tenancy import tenant_context
 from gateway_project.store import RedisStore, store
 from keys.auth import KeyContext
+from keys.limits import PERIODS
 from providers.catalogue import MILLION, ModelSpec
 from proxy.errors import ProxyError
 from proxy.limits import prompt_estimate, store_unavailable
@@ -147,11 +149,32 @@ def period_bounds(
     return None, None
 
 
-def counter_name(key: KeyContext, owner: str, kind: str, start: datetime | None) -> str:
-    """Name a budget counter; all of a project's share one hash tag (one slot)."""
+def counter_name(
+    project_id: int, key_id: str | None, kind: str, start: datetime | None
+) -> str:
+    """Name a budget counter: a key's (``key_id``, the id it is counted as) or
+    its project's (None). All of a project's share one hash tag (one slot)."""
     suffix = start.date().isoformat() if start is not None else "life"
-    who = f"k:{key.public_id}" if owner == "key" else "p"
-    return f"bud:{{p{key.project_id}}}:{who}:{kind}:{suffix}"
+    who = f"k:{key_id}" if key_id is not None else "p"
+    return f"bud:{{p{project_id}}}:{who}:{kind}:{suffix}"
+
+
+def forget_counters(project_id: int, key_id: str | None) -> None:
+    """Drop the current counters of a key's or project's budgets, so that the
+    next request seeds them again from the usage records.
+
+    Called when budgets change: spend while a budget was off was not counted.
+    """
+    now = _now()
+    for period in PERIODS:
+        start, _ = period_bounds(period, now)
+        for kind in ("usd", "tok"):
+            name = counter_name(project_id, key_id, kind, start)
+            try:
+                store().delete(name)
+            except (RedisError, OSError):
+                logger.warning("budget counter %s not dropped", name, exc_info=True)
+            _local.forget(name)
 
 
 # KEYS: the counters. ARGV: limit, amount and expiry instant in ms (0: never)
@@ -231,8 +254,16 @@ class LocalBudgets:
         with self._lock:
             self._counts.setdefault(key, value)
 
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)
+
 
 _local = LocalBudgets()
+# Counters that missed spend let through while Redis was unreachable, and the
+# moment until which they are seeded afresh (see _drop_stale).
+_stale: dict[str, float] = {}
+STALE_SECONDS = 10.0
 
 
 def budgets_of(key: KeyContext, now: datetime) -> list[Counter]:
@@ -248,7 +279,8 @@ def budgets_of(key: KeyContext, now: datetime) -> list[Counter]:
             ("tok", int(limits.get("budget_tokens") or 0)),
         ):
             if limit:
-                name = counter_name(key, owner, kind, start)
+                key_id = key.counted_as if owner == "key" else None
+                name = counter_name(key.project_id, key_id, kind, start)
                 counters.append(Counter(name, owner, kind, limit, period, start, end))
     return counters
 
@@ -297,6 +329,10 @@ async def reserve(
         refused = await _reserve(key, hold)
     except (RedisError, OSError) as exc:
         _unavailable(key, exc)
+        # Let through unreserved: once Redis answers again, this process
+        # seeds these counters afresh for a while, so the spend is counted.
+        until = time.monotonic() + STALE_SECONDS
+        _stale.update(dict.fromkeys(hold.keys, until))
         return None
     if refused is not None:
         raise _exceeded(refused)
@@ -324,6 +360,8 @@ async def _reserve(key: KeyContext, hold: Hold) -> Counter | None:
     limits = [counter.limit for counter in hold.counters]
     amounts = [hold.amount(counter) for counter in hold.counters]
     shared = store()
+    if _stale and isinstance(shared, RedisStore):
+        await _drop_stale(shared, hold.keys)
     # Each pass seeds at most one missing counter: a request may meet all four.
     for _ in range(len(hold.counters) + 2):
         if isinstance(shared, RedisStore):
@@ -350,12 +388,28 @@ async def _reserve(key: KeyContext, hold: Hold) -> Counter | None:
     raise RedisError("budget counter could not be seeded")
 
 
+async def _drop_stale(shared: RedisStore, names: list[str]) -> None:
+    """Drop counters that missed spend let through during an outage.
+
+    Kept dropped for STALE_SECONDS after the last such request, until the
+    usage records written meanwhile are in the seed. Reservations in flight
+    then are lost from the counter: the price of the fail-open policy.
+    """
+    for name in names:
+        until = _stale.get(name)
+        if until is None:
+            continue
+        await shared.adelete(name)
+        if time.monotonic() > until:
+            _stale.pop(name, None)
+
+
 def _seed_value(key: KeyContext, counter: Counter) -> int:
     """What the usage records say was spent against ``counter`` so far."""
     close_old_connections()  # run in a worker thread of the proxy
     if counter.owner == "key":
         spent = recorded_spend(
-            key.organization_id, counter.start, api_key=key.api_key_id
+            key.organization_id, counter.start, lineage=key.counted_as
         )
     else:
         spent = recorded_spend(
@@ -368,16 +422,18 @@ def recorded_spend(
     organization_id: int,
     start: datetime | None,
     *,
-    api_key: int | None = None,
+    lineage: str | None = None,
     project: int | None = None,
 ) -> tuple[int, int]:
     """The usage records' spend (micro-dollars) and tokens since ``start``,
-    for one key or one project."""
+    for one key with its rotated predecessors and successors, or one project."""
     from proxy.models import UsageRecord
 
     with tenant_context(organization_id):
-        if api_key is not None:
-            records = UsageRecord.objects.filter(api_key_id=api_key)
+        if lineage is not None:
+            records = UsageRecord.objects.filter(
+                Q(api_key__public_id=lineage) | Q(api_key__lineage=lineage)
+            )
         else:
             records = UsageRecord.objects.filter(project_id=project)
         if start is not None:

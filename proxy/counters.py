@@ -64,7 +64,7 @@ end
 local requests = tonumber(redis.call('GET', KEYS[2]) or '0')
 if rpm > 0 and requests >= rpm then return {2, reset, 0, 0, window} end
 local tokens = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tpm > 0 and tokens > 0 and tokens + estimate > tpm then
+if tpm > 0 and tokens + estimate > tpm then
   return {3, reset, rpm - requests, 0, window}
 end
 if maxc > 0 then
@@ -147,7 +147,7 @@ class LocalCounters:
             if quota.rpm and requests >= quota.rpm:
                 return Verdict(REQUESTS, reset, 0, 0, window)
             tokens = self._count(public_id, "tpm", window)
-            if quota.tpm and tokens and tokens + quota.estimate > quota.tpm:
+            if quota.tpm and tokens + quota.estimate > quota.tpm:
                 return Verdict(TOKENS, reset, quota.rpm - requests, 0, window)
             if quota.max_concurrency:
                 slots[slot] = now + slot_ms

@@ -96,14 +96,14 @@ async def admit(key: KeyContext, body: dict) -> Admission | None:
     )
     slot = uuid.uuid4().hex if quota.max_concurrency else ""
     try:
-        result = await _admit(key.public_id, quota, slot)
+        result = await _admit(key.counted_as, quota, slot)
     except (RedisError, OSError) as exc:
         _unavailable(key, exc)
         return None
     if result.refused:
         raise _too_many(result, quota)
     return Admission(
-        key.public_id, slot, result.window, quota.estimate, _headers(result, quota)
+        key.counted_as, slot, result.window, quota.estimate, _headers(result, quota)
     )
 
 
@@ -171,10 +171,44 @@ PROMPT_FIELDS = (
 )  # fmt: skip
 
 
+# An image costs the provider tokens by its pixels, not by the length of its
+# URL or base64: it is reserved at about what the largest images cost at
+# OpenAI and Anthropic. Other media (audio, files) count by their bytes.
+IMAGE_TOKENS = 1600
+IMAGE_TYPES = frozenset({"image_url", "input_image", "image"})
+
+
 def prompt_estimate(body: dict) -> int:
-    """Return a cautious token count for the prompt: about four bytes a token."""
-    size = sum(len(orjson.dumps(body[name])) for name in PROMPT_FIELDS if name in body)
-    return size // 4 + 1
+    """Return a cautious token count for the prompt: about four bytes a token,
+    and IMAGE_TOKENS an image."""
+    size = images = 0
+    for name in PROMPT_FIELDS:
+        if name in body:
+            encoded = orjson.dumps(body[name])
+            try:
+                counted, found = (
+                    _measure(body[name]) if b"image" in encoded else (len(encoded), 0)
+                )
+            except RecursionError:  # nested past any real prompt
+                counted, found = len(encoded), 0
+            size, images = size + counted, images + found
+    return size // 4 + 1 + images * IMAGE_TOKENS
+
+
+def _measure(value: object) -> tuple[int, int]:
+    """Bytes of ``value`` outside its images, and how many images it holds."""
+    if isinstance(value, dict):
+        if value.get("type") in IMAGE_TYPES:
+            return 0, 1
+        size = images = 0
+        for name, item in value.items():
+            counted, found = _measure(item)
+            size, images = size + len(name) + counted, images + found
+        return size, images
+    if isinstance(value, list):
+        parts = [_measure(item) for item in value]
+        return sum(p[0] for p in parts), sum(p[1] for p in parts)
+    return len(orjson.dumps(value)), 0
 
 
 async def _admit(public_id: str, quota: Quota, slot: str) -> Verdict:
@@ -230,18 +264,24 @@ def _too_many(result: Verdict, quota: Quota) -> ProxyError:
     elif result.refused == counters.REQUESTS:
         message = f"Rate limit reached on requests per minute (RPM): limit {quota.rpm}."
         kind, retry_after = "requests", math.ceil(result.reset_ms / 1000)
+    elif quota.estimate > quota.tpm:
+        # No window will ever admit it: OpenAI's "Request too large".
+        message = (
+            f"Request too large for this key's tokens per minute (TPM): limit "
+            f"{quota.tpm}, requested about {quota.estimate}. Send a shorter "
+            "prompt or a lower max_tokens."
+        )
+        kind, retry_after = "tokens", math.ceil(result.reset_ms / 1000)
     else:
         message = (
             f"Rate limit reached on tokens per minute (TPM): limit {quota.tpm}, "
             f"requested about {quota.estimate}."
         )
         kind, retry_after = "tokens", math.ceil(result.reset_ms / 1000)
+    headers = {name.decode(): value.decode() for name, value in _headers(result, quota)}
+    headers["retry-after"] = str(max(retry_after, 1))
     return ProxyError(
-        429,
-        message,
-        type=kind,
-        code="rate_limit_exceeded",
-        headers={"retry-after": str(max(retry_after, 1))},
+        429, message, type=kind, code="rate_limit_exceeded", headers=headers
     )
 
 

@@ -312,3 +312,15 @@ def test_local_slot_of_a_lost_request_lapses():
     time.sleep(0.01)
 
     assert counters.admit("k", quota, "next", 60_000).refused == ""
+
+
+def test_a_request_larger_than_the_tpm_limit_is_refused_even_first(gateway, tenant):
+    away_from_window_edge()
+    key = limited_key(tenant, tpm=100)
+
+    refused = chat(gateway.base_url, key, {**CHAT, "max_tokens": 1000})
+
+    assert_rate_limited(refused, "tokens")
+    assert "Request too large" in refused.json()["error"]["message"]
+    assert refused.headers["x-ratelimit-limit-tokens"] == "100"
+    assert chat(gateway.base_url, key, {**CHAT, "max_tokens": 10}).status_code == 200

@@ -15,9 +15,8 @@ from accounts.services import project_update
 from accounts.tenancy import tenant_context
 from audit.models import AuditEvent
 from gateway_project.store import RedisStore, store
-from keys.auth import KeyContext
 from keys.limits import LimitError
-from proxy import budgets
+from proxy import budgets, limits
 from tests.factories import make_tenant, wait_for_usage
 from tests.test_key_budgets import (
     HELLO,
@@ -104,9 +103,8 @@ def test_a_refusal_by_one_budget_reserves_nothing_on_the_others(gateway, tenant)
 
     assert post(gateway.base_url, key, CHAT).status_code == 429
 
-    context = KeyContext(0, public_id, 0, tenant.project.pk)
-    key_counter = budgets.counter_name(context, "key", "tok", None)
-    project_counter = budgets.counter_name(context, "project", "tok", None)
+    key_counter = budgets.counter_name(tenant.project.pk, public_id, "tok", None)
+    project_counter = budgets.counter_name(tenant.project.pk, None, "tok", None)
     assert int(shared.get(key_counter) or 0) == used
     assert int(shared.get(project_counter) or 0) == used
 
@@ -172,3 +170,29 @@ def test_viewers_see_project_budgets_and_outsiders_nothing(tenant, django_user_m
     assert (
         outsider.patch(url, limits, content_type="application/json").status_code == 404
     )
+
+
+def test_spend_made_while_a_budget_was_off_counts_when_it_is_set_again(gateway, tenant):
+    project_update(project=tenant.project, limits={"budget_tokens": 100_000})
+    assert post(gateway.base_url, tenant.key, CHAT).status_code == 200
+    project_update(project=tenant.project, limits={})
+    for _ in range(3):
+        reply = post(gateway.base_url, tenant.key, CHAT)
+        wait_for_usage(request_id=reply.headers["x-request-id"])
+    spent = sum_tokens(tenant)
+
+    # Room for exactly one more worst case if the uncounted spend were lost.
+    worst = limits.prompt_estimate(CHAT) + CHAT["max_tokens"]
+    project_update(project=tenant.project, limits={"budget_tokens": spent + worst - 1})
+
+    refused = post(gateway.base_url, tenant.key, CHAT)
+    assert refused.status_code == 429
+    assert "This project's token budget" in refused.json()["error"]["message"]
+
+
+def sum_tokens(tenant) -> int:
+    from proxy.models import UsageRecord
+
+    with tenant_context(tenant.organization):
+        records = UsageRecord.objects.filter(project=tenant.project)
+        return sum(r.prompt_tokens + r.completion_tokens for r in records)

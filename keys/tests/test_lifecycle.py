@@ -206,3 +206,32 @@ def test_unused_keys_are_listed_and_revoked_in_bulk(project):
     assert fresh(idle).revoked_at is not None and fresh(never).revoked_at is not None
     assert fresh(busy).revoked_at is None
     assert "found 0" in run("unused_api_keys", "--days", "90")
+
+
+@pytest.mark.django_db
+def test_a_key_rotates_once_and_its_successors_share_its_lineage(key):
+    old, _ = key
+    first, _ = api_key_rotate(api_key=old, grace_hours=1)
+
+    with pytest.raises(ValueError, match=f"rotate its successor {first.public_id}"):
+        api_key_rotate(api_key=fresh(old), grace_hours=1)
+    second, _ = api_key_rotate(api_key=first, grace_hours=1)
+
+    assert fresh(old).successor == first.public_id
+    assert first.lineage == second.lineage == old.public_id
+    assert second.expires_at is None  # not the grace of the key before
+
+
+@committed
+def test_revoking_while_redis_is_down_says_to_run_it_again(key, monkeypatch):
+    from gateway_project.store import RedisStore
+    from tests.test_key_rate_limits import closed_port
+
+    old, _ = key
+    dead = RedisStore(f"redis://127.0.0.1:{closed_port()}/0", "t:")
+    monkeypatch.setattr("keys.cache.store", lambda: dead)
+
+    with pytest.raises(CommandError, match="run the revocation again"):
+        call_command("revoke_api_key", old.public_id)
+
+    assert fresh(old).revoked_at is not None

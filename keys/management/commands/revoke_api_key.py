@@ -1,7 +1,11 @@
 from django.core.management.base import CommandError
 
 from audit.commands import AuditedCommand
-from keys.services import api_key_by_public_id, api_key_revoke
+from keys.services import (
+    KeyCacheUnreachable,
+    api_key_by_public_id,
+    api_key_revoke,
+)
 
 
 class Command(AuditedCommand):
@@ -14,5 +18,8 @@ class Command(AuditedCommand):
         api_key = api_key_by_public_id(options["id"])
         if api_key is None:
             raise CommandError(f"no API key {options['id']!r}")
-        api_key_revoke(api_key=api_key)
+        try:
+            api_key_revoke(api_key=api_key)
+        except KeyCacheUnreachable as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"revoked {api_key.public_id}")

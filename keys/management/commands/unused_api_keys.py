@@ -3,7 +3,7 @@ from django.core.management.base import CommandError
 from accounts.models import Organization
 from accounts.services import organization_by_slug
 from audit.commands import AuditedCommand
-from keys.services import api_key_revoke, api_keys_unused
+from keys.services import KeyCacheUnreachable, api_key_revoke, api_keys_unused
 
 
 class Command(AuditedCommand):
@@ -38,6 +38,9 @@ class Command(AuditedCommand):
                 f"{api_key.public_id}  {where}  {api_key.name!r}  last used {used}"
             )
             if options["revoke"]:
-                api_key_revoke(api_key=api_key)
+                try:
+                    api_key_revoke(api_key=api_key)
+                except KeyCacheUnreachable as exc:
+                    raise CommandError(str(exc)) from None
         verb = "revoked" if options["revoke"] else "found"
         self.stderr.write(f"{verb} {len(keys)} unused key(s)")
