@@ -29,7 +29,9 @@ def raw(name: str) -> str | None:
         try:
             return Path(path).read_text().strip()
         except OSError as exc:
-            raise ConfigError(f"{name}_FILE cannot be read: {exc.strerror}") from None
+            raise ConfigError(
+                f"{name}_FILE ({path}) cannot be read: {exc.strerror}"
+            ) from None
     return value
 
 

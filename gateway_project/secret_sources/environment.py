@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gateway_project import env
 
 
@@ -12,4 +14,7 @@ class EnvironmentSource:
         return env.raw(name)
 
     def describe(self, name: str) -> str:
+        path = os.environ.get(f"{name}_FILE")
+        if path:
+            return f"the file {path} named by {name}_FILE (empty)"
         return f"the environment ({name} or {name}_FILE)"

@@ -106,10 +106,16 @@ def test_name_and_name_file_together_is_an_error(monkeypatch, tmp_path):
         env.raw(NAME)
 
 
-def test_name_file_that_cannot_be_read_is_an_error(monkeypatch, tmp_path):
-    monkeypatch.setenv(f"{NAME}_FILE", str(tmp_path / "missing"))
-    with pytest.raises(ConfigError, match=f"{NAME}_FILE cannot be read"):
+def test_name_file_that_cannot_be_read_is_an_error_naming_the_path(
+    monkeypatch, tmp_path
+):
+    missing = tmp_path / "missing"
+    monkeypatch.setenv(f"{NAME}_FILE", str(missing))
+    with pytest.raises(ConfigError) as excinfo:
         env.raw(NAME)
+    assert str(excinfo.value) == (
+        f"{NAME}_FILE ({missing}) cannot be read: No such file or directory"
+    )
 
 
 # --- the master keyring ----------------------------------------------------------

@@ -95,6 +95,19 @@ def test_missing_environment_secret_names_the_variable_and_its_file(monkeypatch)
     )
 
 
+def test_an_empty_secret_file_is_named_as_the_place_looked_in(monkeypatch, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    monkeypatch.delenv(NAME, raising=False)
+    monkeypatch.setenv(f"{NAME}_FILE", str(empty))
+    store = SecretStore(EnvironmentSource(), ttl=60)
+    with pytest.raises(ConfigError) as excinfo:
+        store.get(NAME)
+    assert str(excinfo.value) == (
+        f"{NAME} is not set in the file {empty} named by {NAME}_FILE (empty)"
+    )
+
+
 # --- the cache -------------------------------------------------------------------
 
 
