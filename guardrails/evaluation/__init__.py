@@ -79,6 +79,7 @@ SUITES: dict[str, Suite] = {
     "secrets": lazy_suite("guardrails.evaluation.secrets"),
     "jailbreak": lazy_suite("guardrails.evaluation.jailbreak"),
     "regressions": lazy_suite("guardrails.evaluation.regressions"),
+    "policy-speed": lazy_suite("guardrails.evaluation.policy"),
 }
 
 # Regression rows name their detector in "kind"; each kind's checker takes a
