@@ -234,3 +234,33 @@ def test_text_held_back_is_released_before_a_stream_s_error_event(gateway, tenan
         for choice in json.loads(line.removeprefix("data: "))["choices"]
     )
     assert content == "echo: drop "
+
+
+def test_an_answer_blocked_mid_stream_ends_with_an_error_event(gateway, tenant):
+    policy(tenant, pii={"action": "block", "applies_to": "output"})
+
+    response = httpx.post(
+        gateway.v1 + "/chat/completions",
+        headers={"authorization": f"Bearer {tenant.key}"},
+        json={
+            "model": MODEL,
+            "messages": [{"role": "user", "content": f"repeat {EMAIL}"}],
+            "stream": True,
+        },
+    )
+
+    assert response.status_code == 200  # the stream had begun
+    assert EMAIL not in response.text
+    last = response.text.rstrip().splitlines()[-1]
+    assert '"code":"content_policy_violation"' in last
+    assert "pii: EMAIL_ADDRESS" in last
+
+
+def test_a_blocked_answer_is_not_returned(gateway, tenant):
+    policy(tenant, pii={"action": "block", "applies_to": "output"})
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        ask(sdk(gateway, tenant), f"repeat {EMAIL}")
+
+    assert "This answer was blocked" in refused.value.body["message"]
+    assert EMAIL not in str(refused.value.body)
