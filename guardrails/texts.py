@@ -23,6 +23,10 @@ ROLE_SOURCES = {
 }
 
 
+# JSON schema keys whose values are schema vocabulary, never free text.
+SCHEMA_WORDS = frozenset({"type", "format"})
+
+
 class Unscannable(ValueError):
     """A body part whose text cannot be read (token ids, say)."""
 
@@ -43,13 +47,20 @@ class Slot:
 
 
 def chat_request(body: dict) -> Iterator[Slot]:
-    """The texts of an OpenAI chat completions request."""
+    """The texts of an OpenAI chat completions request, tool definitions and
+    output schema included (they are sent to the provider too)."""
     for i, message in enumerate(_list(body.get("messages"))):
         if not isinstance(message, dict):
             continue
         source = ROLE_SOURCES.get(message.get("role", ""), "user")
         yield from _content(message, "content", f"messages[{i}].content", source)
         yield from _tool_calls(message, f"messages[{i}]")
+    for i, tool in enumerate(_list(body.get("tools"))):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict):
+            yield from _leaves(tool, "function", f"tools[{i}].function", "system")
+    if isinstance(body.get("response_format"), dict):
+        yield from _leaves(body, "response_format", "response_format", "system")
 
 
 def chat_response(body: dict) -> Iterator[Slot]:
@@ -78,12 +89,14 @@ def embeddings_request(body: dict) -> Iterator[Slot]:
 
 
 def messages_request(body: dict) -> Iterator[Slot]:
-    """The texts of an Anthropic Messages request."""
+    """The texts of an Anthropic Messages request, tool definitions included."""
     yield from _blocks(body, "system", "system", "system")
     for i, message in enumerate(_list(body.get("messages"))):
         if isinstance(message, dict):
             source = "assistant" if message.get("role") == "assistant" else "user"
             yield from _blocks(message, "content", f"messages[{i}].content", source)
+    for i in range(len(_list(body.get("tools")))):
+        yield from _leaves(body["tools"], i, f"tools[{i}]", "system")
 
 
 def messages_response(body: dict) -> Iterator[Slot]:
@@ -152,7 +165,8 @@ def _leaves(holder: Any, key: Any, where: str, source: str) -> Iterator[Slot]:
         yield Slot(holder, key, where, source)
     elif isinstance(value, dict):
         for name in value:
-            yield from _leaves(value, name, f"{where}.{name}", source)
+            if name not in SCHEMA_WORDS:
+                yield from _leaves(value, name, f"{where}.{name}", source)
     elif isinstance(value, list):
         for i in range(len(value)):
             yield from _leaves(value, i, f"{where}[{i}]", source)

@@ -183,3 +183,29 @@ def test_an_output_policy_that_only_flags_holds_nothing_back():
 
     assert sent == pieces
     assert [(h.type, h.action) for h in g.hits] == [("EMAIL_ADDRESS", "flag")]
+
+
+def test_tool_definitions_and_output_schemas_are_texts_too():
+    body = {
+        "messages": [],
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "lookup",
+                    "description": "Find a customer",
+                    "parameters": {"type": "object", "description": "by email"},
+                },
+            }
+        ],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "out"}},
+    }
+
+    found = {s.location: s.source for s in chat_request(body)}
+
+    assert found == {
+        "tools[0].function.name": "system",
+        "tools[0].function.description": "system",
+        "tools[0].function.parameters.description": "system",
+        "response_format.json_schema.name": "system",
+    }
