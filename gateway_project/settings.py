@@ -169,6 +169,10 @@ if REDIS_URL:
     REDIS_URL = url_with_password(REDIS_URL, secret_sources.lookup("REDIS_PASSWORD"))
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
 REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
+# A Redis that does not answer within this is treated as down; the proxy then
+# skips it for REDIS_RETRY_SECONDS rather than waiting on every request.
+REDIS_SOCKET_TIMEOUT = env.number("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
+REDIS_RETRY_SECONDS = env.number("REDIS_RETRY_SECONDS", 1.0, minimum=0.0)
 if REDIS_URL:
     # Each new Redis connection asks the secret cache for REDIS_PASSWORD.
     _redis_location, _redis_options = redis_connection(REDIS_URL)

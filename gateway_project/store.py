@@ -14,6 +14,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from django.conf import settings
@@ -78,14 +79,27 @@ class LocalStore:
 
 
 class RedisStore:
+    """Redis, failing fast while it is unreachable.
+
+    A call that cannot reach Redis (refused, or no answer within
+    ``REDIS_SOCKET_TIMEOUT``) makes the async calls of the next
+    ``REDIS_RETRY_SECONDS`` fail at once instead of each waiting out the
+    timeout; callers apply their own policy to the failure.
+    """
+
     def __init__(self, url: str, prefix: str) -> None:
         # The password comes from the secret cache for each new connection.
         self._url, self._options = redis_connection(url)
+        timeout = settings.REDIS_SOCKET_TIMEOUT
+        self._options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
         self._prefix = prefix
         self._sync = redis.Redis.from_url(self._url, **self._options)
         self._async: dict[asyncio.AbstractEventLoop, aredis.Redis] = {}
+        self._down_until = 0.0
 
     def _client(self) -> aredis.Redis:
+        if time.monotonic() < self._down_until:
+            raise redis.ConnectionError("Redis was unreachable a moment ago")
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
@@ -120,34 +134,49 @@ class RedisStore:
             return int(pipe.execute()[0])
 
     async def aget(self, key: str) -> bytes | None:
-        return cast(bytes | None, await self._client().get(self._prefix + key))
+        return await self._run(lambda client: client.get(self._prefix + key))
 
     async def aget_refreshed(self, key: str, ttl: float) -> bytes | None:
         """Read and push the expiry back to ``ttl`` in the same round trip."""
-        value = await self._client().getex(self._prefix + key, px=int(ttl * 1000))
-        return cast(bytes | None, value)
+        px = int(ttl * 1000)
+        return await self._run(lambda client: client.getex(self._prefix + key, px=px))
 
     async def aset(self, key: str, value: bytes, ttl: float, nx: bool = False) -> None:
-        await self._client().set(self._prefix + key, value, px=int(ttl * 1000), nx=nx)
+        px = int(ttl * 1000)
+        await self._run(
+            lambda client: client.set(self._prefix + key, value, px=px, nx=nx)
+        )
 
     async def adelete(self, key: str) -> None:
-        await self._client().delete(self._prefix + key)
+        await self._run(lambda client: client.delete(self._prefix + key))
 
     async def aincr(self, key: str, ttl: float) -> int:
-        async with self._client().pipeline() as pipe:
-            pipe.incr(self._prefix + key)
-            pipe.expire(self._prefix + key, int(ttl), nx=True)
-            result = await pipe.execute()
-        return int(result[0])
+        async def incr(client: aredis.Redis) -> int:
+            async with client.pipeline() as pipe:
+                pipe.incr(self._prefix + key)
+                pipe.expire(self._prefix + key, int(ttl), nx=True)
+                return int((await pipe.execute())[0])
+
+        return await self._run(incr)
 
     async def aeval(self, script: str, sha: str, keys: list[str], args: list) -> Any:
         """Run a Lua script by its SHA1; send its text only when Redis lacks it."""
-        client = self._client()
         names = [self._prefix + key for key in keys]
+
+        async def run(client: aredis.Redis) -> Any:
+            try:
+                return await client.evalsha(sha, len(names), *names, *args)  # type: ignore[misc]
+            except NoScriptError:
+                return await client.eval(script, len(names), *names, *args)  # type: ignore[misc]
+
+        return await self._run(run)
+
+    async def _run(self, call: Callable[[aredis.Redis], Awaitable[Any]]) -> Any:
         try:
-            return await client.evalsha(sha, len(names), *names, *args)  # type: ignore[misc]
-        except NoScriptError:
-            return await client.eval(script, len(names), *names, *args)  # type: ignore[misc]
+            return await call(self._client())
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            self._down_until = time.monotonic() + settings.REDIS_RETRY_SECONDS
+            raise
 
     async def aclose(self) -> None:
         client = self._async.pop(asyncio.get_running_loop(), None)

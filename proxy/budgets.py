@@ -331,8 +331,7 @@ async def reserve(
         _unavailable(key, exc)
         # Let through unreserved: once Redis answers again, this process
         # seeds these counters afresh for a while, so the spend is counted.
-        until = time.monotonic() + STALE_SECONDS
-        _stale.update(dict.fromkeys(hold.keys, until))
+        _stale.update(dict.fromkeys(hold.keys, math.inf))
         return None
     if refused is not None:
         raise _exceeded(refused)
@@ -391,8 +390,9 @@ async def _reserve(key: KeyContext, hold: Hold) -> Counter | None:
 async def _drop_stale(shared: RedisStore, names: list[str]) -> None:
     """Drop counters that missed spend let through during an outage.
 
-    Kept dropped for STALE_SECONDS after the last such request, until the
-    usage records written meanwhile are in the seed. Reservations in flight
+    Dropped again on every admission for STALE_SECONDS after Redis first
+    answers, by when the usage records of the outage are written and in the
+    seed. Reservations in flight
     then are lost from the counter: the price of the fail-open policy.
     """
     for name in names:
@@ -400,7 +400,9 @@ async def _drop_stale(shared: RedisStore, names: list[str]) -> None:
         if until is None:
             continue
         await shared.adelete(name)
-        if time.monotonic() > until:
+        if until == math.inf:  # the first contact since the outage
+            _stale[name] = time.monotonic() + STALE_SECONDS
+        elif time.monotonic() > until:
             _stale.pop(name, None)
 
 

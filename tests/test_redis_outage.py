@@ -3,11 +3,17 @@ organisation's policy decides what happens to limited keys."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import time
 
+from django.test import override_settings
+
 import pytest
+from redis.exceptions import RedisError
 
 from accounts.services import organization_update
+from gateway_project.store import RedisStore
 from keys.services import api_key_create, api_key_revoke
 from tests.conftest import start_gateway, stop
 from tests.factories import make_tenant
@@ -80,3 +86,48 @@ def test_a_key_revoked_during_the_outage_stops_working(redis_down, tenant):
         time.sleep(0.2)
     assert response.status_code == 401
     assert response.json()["error"]["message"] == "This API key has been revoked."
+
+
+@pytest.fixture
+def silent_redis():
+    """A port that accepts connections and never answers, like a hung Redis."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    listener.close()
+
+
+@override_settings(REDIS_SOCKET_TIMEOUT=0.3, REDIS_RETRY_SECONDS=5)
+def test_a_hung_redis_costs_one_timeout_then_fails_fast(silent_redis):
+    hung = RedisStore(silent_redis, "t:")
+
+    async def attempt() -> float:
+        started = time.monotonic()
+        with pytest.raises(RedisError):
+            await hung.aget("k")
+        return time.monotonic() - started
+
+    async def twice() -> tuple[float, float]:
+        return await attempt(), await attempt()
+
+    first, second = asyncio.run(twice())
+
+    assert 0.25 < first < 2
+    assert second < 0.05
+
+
+def test_keys_answer_quickly_while_redis_hangs(gateway, tenant, silent_redis, tmp_path):
+    server = start_gateway(
+        tmp_path / "hung.log", REDIS_URL=silent_redis, REDIS_SOCKET_TIMEOUT="0.5"
+    )
+    try:
+        chat(server.base_url, tenant.key)  # pays the timeout once
+        started = time.monotonic()
+        statuses = [chat(server.base_url, tenant.key).status_code for _ in range(5)]
+        elapsed = time.monotonic() - started
+    finally:
+        stop(server)
+
+    assert statuses == [200] * 5
+    assert elapsed < 2.5  # not five timeouts
