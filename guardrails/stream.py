@@ -18,6 +18,8 @@ from django.conf import settings
 from guardrails.engine import Guard
 
 WATCH_BATCH = 4096
+# How far before a value the words that identify it may start.
+CONTEXT = 48
 
 
 class StreamGuard:
@@ -67,10 +69,12 @@ class StreamGuard:
         return index in self._changed
 
     def _safe_cut(self, pending: str, cut: int) -> int:
-        """Move ``cut`` back to the start of any value it would split."""
+        """Move ``cut`` back before any value it would split, and before the
+        words that make a value one (``password = ``, ``SSN``), which must be
+        checked in the same piece as the value."""
         for finding in self.guard.find(pending, "output", "assistant"):
-            if finding.start < cut < finding.end:
-                cut = finding.start
+            if finding.start - CONTEXT < cut < finding.end:
+                cut = max(0, finding.start - CONTEXT)
         return cut
 
     def _checked(self, index: Hashable, text: str) -> str:

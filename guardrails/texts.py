@@ -25,6 +25,23 @@ ROLE_SOURCES = {
 
 # JSON schema keys whose values are schema vocabulary, never free text.
 SCHEMA_WORDS = frozenset({"type", "format"})
+# Keys whose string values are the API's own vocabulary or identifiers, which
+# the provider needs as they are: never scanned, never redacted.
+VOCABULARY = frozenset(
+    {
+        "model", "role", "type", "format", "id", "tool_call_id", "tool_use_id",
+        "media_type", "signature", "detail", "service_tier", "reasoning_effort",
+        "modalities", "voice", "encoding_format",
+    }
+)  # fmt: skip
+# Blocks whose text arrives as data, not as the sender's own words.
+DATA_BLOCKS = {
+    "tool_result": "tool",
+    "document": "document",
+    "search_result": "document",
+}
+# Blocks whose "data" is base64 or encrypted, not text.
+BINARY_BLOCKS = frozenset({"base64", "input_audio", "redacted_thinking"})
 
 
 class Unscannable(ValueError):
@@ -47,20 +64,27 @@ class Slot:
 
 
 def chat_request(body: dict) -> Iterator[Slot]:
-    """The texts of an OpenAI chat completions request, tool definitions and
-    output schema included (they are sent to the provider too)."""
-    for i, message in enumerate(_list(body.get("messages"))):
-        if not isinstance(message, dict):
-            continue
-        source = ROLE_SOURCES.get(message.get("role", ""), "user")
-        yield from _content(message, "content", f"messages[{i}].content", source)
-        yield from _tool_calls(message, f"messages[{i}]")
-    for i, tool in enumerate(_list(body.get("tools"))):
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if isinstance(function, dict):
-            yield from _leaves(tool, "function", f"tools[{i}].function", "system")
-    if isinstance(body.get("response_format"), dict):
-        yield from _leaves(body, "response_format", "response_format", "system")
+    """Every text of an OpenAI chat completions request: messages of every
+    role and their parts, tool calls and results, and every other string the
+    provider receives (tool definitions, output schemas, fields added later)."""
+    yield from request_texts(body)
+
+
+def request_texts(body: dict) -> Iterator[Slot]:
+    """Every string leaf of a request body but its vocabulary and binaries.
+
+    A string inside a message counts as that message's role's words; inside a
+    tool result or document, as data; anywhere else (tool definitions,
+    ``stop``, ``metadata``...), as the system's.
+    """
+    for key, value in body.items():
+        if key == "messages" and isinstance(value, list):
+            for i, message in enumerate(value):
+                role = message.get("role", "") if isinstance(message, dict) else ""
+                source = ROLE_SOURCES.get(role, "user")
+                yield from _walk(value, i, f"messages[{i}]", source)
+        elif key not in VOCABULARY:
+            yield from _walk(body, key, key, "system")
 
 
 def chat_response(body: dict) -> Iterator[Slot]:
@@ -74,6 +98,9 @@ def chat_response(body: dict) -> Iterator[Slot]:
 
 
 def embeddings_request(body: dict) -> Iterator[Slot]:
+    for key in body:
+        if key != "input" and key not in VOCABULARY:
+            yield from _walk(body, key, key, "system")
     value = body.get("input")
     if isinstance(value, str):
         yield Slot(body, "input", "input", "user")
@@ -89,14 +116,8 @@ def embeddings_request(body: dict) -> Iterator[Slot]:
 
 
 def messages_request(body: dict) -> Iterator[Slot]:
-    """The texts of an Anthropic Messages request, tool definitions included."""
-    yield from _blocks(body, "system", "system", "system")
-    for i, message in enumerate(_list(body.get("messages"))):
-        if isinstance(message, dict):
-            source = "assistant" if message.get("role") == "assistant" else "user"
-            yield from _blocks(message, "content", f"messages[{i}].content", source)
-    for i in range(len(_list(body.get("tools")))):
-        yield from _leaves(body["tools"], i, f"tools[{i}]", "system")
+    """Every text of an Anthropic Messages request (see ``request_texts``)."""
+    yield from request_texts(body)
 
 
 def messages_response(body: dict) -> Iterator[Slot]:
@@ -170,6 +191,25 @@ def _leaves(holder: Any, key: Any, where: str, source: str) -> Iterator[Slot]:
     elif isinstance(value, list):
         for i in range(len(value)):
             yield from _leaves(value, i, f"{where}[{i}]", source)
+
+
+def _walk(holder: Any, key: Any, where: str, source: str) -> Iterator[Slot]:
+    value = holder[key]
+    if isinstance(value, str):
+        if not value.startswith("data:"):  # an inline image or file, in base64
+            yield Slot(holder, key, where, source)
+    elif isinstance(value, list):
+        for i in range(len(value)):
+            yield from _walk(value, i, f"{where}[{i}]", source)
+    elif isinstance(value, dict):
+        source = DATA_BLOCKS.get(str(value.get("type")), source)
+        binary = value.get("type") in BINARY_BLOCKS
+        for name in value:
+            if name in VOCABULARY or (binary and name == "data"):
+                continue
+            if name == "input_audio":  # base64 audio
+                continue
+            yield from _walk(value, name, f"{where}.{name}", source)
 
 
 def _list(value: Any) -> list:

@@ -69,6 +69,12 @@ class Exchange:
             raise bad_request("The request body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise bad_request("The request body must be a JSON object.")
+        try:
+            # The body is sent on as JSON: a structure too deep to serialise
+            # (over 255 levels) is refused now rather than failing later.
+            orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            raise bad_request("The request body is nested too deeply.") from None
         return data
 
     async def _read_body(self) -> bytes:

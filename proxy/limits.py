@@ -173,22 +173,24 @@ PROMPT_FIELDS = (
 
 # An image costs the provider tokens by its pixels, not by the length of its
 # URL or base64: it is reserved at about what the largest images cost at
-# OpenAI and Anthropic. Other media (audio, files) count by their bytes.
+# OpenAI and Anthropic. Files and audio count by their bytes and at least
+# that much again, since one named only by id or URL shows no size at all.
 IMAGE_TOKENS = 1600
 IMAGE_TYPES = frozenset({"image_url", "input_image", "image"})
+MEDIA_TYPES = frozenset({"file", "input_file", "document", "input_audio"})
+MEDIA_WORDS = (b"image", b"file", b"audio", b"document")
 
 
 def prompt_estimate(body: dict) -> int:
     """Return a cautious token count for the prompt: about four bytes a token,
-    and IMAGE_TOKENS an image."""
+    IMAGE_TOKENS an image, and that much more a file or audio part."""
     size = images = 0
     for name in PROMPT_FIELDS:
         if name in body:
             encoded = orjson.dumps(body[name])
+            media = any(word in encoded for word in MEDIA_WORDS)
             try:
-                counted, found = (
-                    _measure(body[name]) if b"image" in encoded else (len(encoded), 0)
-                )
+                counted, found = _measure(body[name]) if media else (len(encoded), 0)
             except RecursionError:  # nested past any real prompt
                 counted, found = len(encoded), 0
             size, images = size + counted, images + found
@@ -200,7 +202,7 @@ def _measure(value: object) -> tuple[int, int]:
     if isinstance(value, dict):
         if value.get("type") in IMAGE_TYPES:
             return 0, 1
-        size = images = 0
+        size, images = 0, int(value.get("type") in MEDIA_TYPES)
         for name, item in value.items():
             counted, found = _measure(item)
             size, images = size + len(name) + counted, images + found

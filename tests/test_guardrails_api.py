@@ -128,6 +128,10 @@ def test_viewers_read_but_do_not_change_and_outsiders_see_nothing(
     assert viewer.get(policy_url).status_code == 200
     assert put(viewer, policy_url, {"settings": {}}).status_code == 403
     assert viewer.get(base(tenant) + "guardrails/events").status_code == 403
+    assert viewer.get(base(tenant) + "guardrails/rules/").status_code == 403
+    console = base(tenant) + "guardrails/test"
+    tried = viewer.post(console, {"text": "x"}, content_type="application/json")
+    assert tried.status_code == 403
 
     outsider = signed_in(django_user_model, make_tenant().organization, "owner")
     assert outsider.get(policy_url).status_code == 404

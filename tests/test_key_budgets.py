@@ -448,3 +448,10 @@ def test_images_are_estimated_by_the_image_not_by_their_bytes():
 
     estimate = limits.prompt_estimate(body)
     assert 2 * limits.IMAGE_TOKENS < estimate < 2 * limits.IMAGE_TOKENS + 50
+
+
+def test_files_named_only_by_id_are_reserved_like_an_image():
+    part = {"type": "file", "file": {"file_id": "file-abc123"}}
+    body = {"messages": [{"role": "user", "content": [part]}]}
+
+    assert limits.prompt_estimate(body) > limits.IMAGE_TOKENS

@@ -264,3 +264,23 @@ def test_a_blocked_answer_is_not_returned(gateway, tenant):
 
     assert "This answer was blocked" in refused.value.body["message"]
     assert EMAIL not in str(refused.value.body)
+
+
+def test_a_body_nested_too_deeply_to_send_is_refused_not_a_500(gateway, tenant):
+    nested: dict = {}
+    for _ in range(300):
+        nested = {"a": nested}
+    body = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "hi"}],
+        "x": nested,
+    }
+
+    response = httpx.post(
+        gateway.v1 + "/chat/completions",
+        headers={"authorization": f"Bearer {tenant.key}"},
+        content=json.dumps(body),
+    )
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]

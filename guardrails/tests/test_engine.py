@@ -104,6 +104,7 @@ def test_every_text_of_a_chat_request_is_found():
     assert [(s.location, s.source, s.text) for s in slots] == [
         ("messages[0].content", "system", "sys"),
         ("messages[1].content[0].text", "user", "part"),
+        ("messages[2].tool_calls[0].function.name", "assistant", "f"),
         ("messages[2].tool_calls[0].function.arguments", "assistant", '{"a":1}'),
         ("messages[3].content", "tool", "result"),
     ]
@@ -209,3 +210,55 @@ def test_tool_definitions_and_output_schemas_are_texts_too():
         "tools[0].function.parameters.description": "system",
         "response_format.json_schema.name": "system",
     }
+
+
+def test_every_other_string_the_provider_gets_is_found_but_not_binaries():
+    body = {
+        "model": "openai/x",
+        "user": "u@example.com",
+        "stop": ["END"],
+        "metadata": {"ticket": "T-1"},
+        "messages": [
+            {
+                "role": "user",
+                "name": "jane",
+                "content": [
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "data:image/png;base64,AAA"},
+                    },
+                    {
+                        "type": "input_audio",
+                        "input_audio": {"data": "AAA", "format": "wav"},
+                    },
+                    {"type": "image", "source": {"type": "base64", "data": "AAA"}},
+                ],
+            }
+        ],
+        "some_future_field": "text",
+    }
+
+    found = {s.location for s in chat_request(body)}
+
+    assert found == {
+        "user",
+        "stop[0]",
+        "metadata.ticket",
+        "messages[0].name",
+        "some_future_field",
+    }
+
+
+@pytest.mark.parametrize("size", [1, 6])
+def test_a_secret_known_by_its_name_is_redacted_in_a_stream(size):
+    g = guard(secrets={"action": "redact", "applies_to": "output"})
+    streamed = StreamGuard(g, hold_back=HOLD_BACK)
+    answer = "Config: password = Xk7#mQ2vL9pRw " + "lorem ipsum " * 30
+
+    sent = "".join(
+        streamed.feed(0, answer[i : i + size]) for i in range(0, len(answer), size)
+    )
+    sent += streamed.flush(0)
+
+    assert "Xk7#mQ2vL9pRw" not in sent
+    assert sent.startswith("Config: password = [SECRET_1] lorem")
