@@ -26,6 +26,13 @@ TOKEN_REACH = 128
 # Regions tried, after the caller's own, for numbers written in a national
 # format without a country code; a match there is reported less confidently.
 FALLBACK_REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "BE", "CH", "AU", "IN")
+# A candidate can cost up to 22 parses; past this many in one text, each costs
+# one (valid in the policy's region), so a text full of numbers stays cheap.
+THOROUGH_PHONES = 200
+# Past this many, a candidate is judged by its shape alone (no parse at all):
+# leaning towards reporting, so a flood of numbers costs linear time and
+# cannot hide a phone number in its middle.
+PARSED_PHONES = 2000
 
 # Digit runs with gaps of up to MERGE_GAP characters, as one stretch.
 _DIGIT_CLUSTER = re.compile(r"[0-9]+(?:[^0-9]{1,3}[0-9]+)*")
@@ -359,6 +366,7 @@ def _phones(
     text: str, low: int, high: int, region: str, words: _Words, blocked: _Spans
 ) -> list[Finding]:
     found = []
+    tried = 0
     for match in _PHONE.finditer(text, low, high):
         start, end = match.span()
         digits = len(_NON_DIGITS.sub("", match.group()))
@@ -367,7 +375,13 @@ def _phones(
         context = words.before(start, _PHONE_CONTEXT)
         if not context and words.before(start, _OTHER_NUMBER_CONTEXT):
             continue
-        for offset, length, confidence in _phone_spans(match.group(), region, context):
+        tried += 1
+        if tried > PARSED_PHONES:
+            spans = _phone_shaped(match.group(), context)
+        else:
+            thorough = tried <= THOROUGH_PHONES
+            spans = _phone_spans(match.group(), region, context, thorough)
+        for offset, length, confidence in spans:
             found.append(
                 _finding(
                     "PHONE_NUMBER",
@@ -382,15 +396,18 @@ def _phones(
 
 @lru_cache(maxsize=4096)
 def _phone_spans(
-    candidate: str, region: str, context: bool
+    candidate: str, region: str, context: bool, thorough: bool = True
 ) -> tuple[tuple[int, int, float], ...]:
     """Return (offset, length, confidence) of each phone number in ``candidate``.
 
     Numbers valid in ``region`` come first; then ones valid in a fallback
     region; then, when the text names a phone nearby or the digits are grouped
     like one, numbers of a possible length in ``region`` or a fallback region.
+    Not ``thorough``: numbers valid in ``region`` only, one parse.
     """
     leniency = phonenumbers.Leniency.VALID
+    if not thorough:
+        return _match_phones(candidate, region, leniency, 0.85)
     for regions, confidence in (((region,), 0.85), (FALLBACK_REGIONS, 0.7)):
         for each in regions:
             spans = _match_phones(candidate, each, leniency, confidence)
@@ -403,6 +420,13 @@ def _phone_spans(
         spans = _match_phones(candidate, each, leniency, 0.5)
         if spans:
             return spans
+    return ()
+
+
+def _phone_shaped(candidate: str, context: bool) -> tuple[tuple[int, int, float], ...]:
+    digits = len(_NON_DIGITS.sub("", candidate))
+    if 7 <= digits <= 15 and (context or _grouped_like_phone(candidate)):
+        return ((0, len(candidate), 0.4),)
     return ()
 
 

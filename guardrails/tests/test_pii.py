@@ -151,3 +151,15 @@ def test_hold_out_split_is_stable_and_near_thirty_percent():
 
     assert parts == [part(f"row-{index}") for index in range(2000)]
     assert 0.25 < parts.count("holdout") / len(parts) < 0.35
+
+
+def test_a_phone_number_hidden_in_a_flood_of_numbers_is_still_found():
+    from guardrails.pii import PARSED_PHONES
+
+    flood = " ".join(f"+44 20 7946 {n:04d}" for n in range(PARSED_PHONES + 500))
+    text = f"{flood} call me on (415) 555-0172 {flood}"
+
+    found = [f for f in detect_pii(text) if f.type == "PHONE_NUMBER"]
+
+    hidden = text.index("(415)")
+    assert any(f.start <= hidden < f.end for f in found)
