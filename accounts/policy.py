@@ -21,6 +21,7 @@ ALLOWED_ROLES: dict[str, frozenset[str]] = {
     "audit.view": frozenset({Role.OWNER, Role.ADMIN}),
     "audit.export": frozenset({Role.OWNER, Role.ADMIN}),
     "keys.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
+    "keys.limits": frozenset({Role.OWNER, Role.ADMIN}),
     "projects.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
     "projects.budgets": frozenset({Role.OWNER, Role.ADMIN}),
     "guardrails.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),

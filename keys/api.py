@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 
 from accounts import policy
 from accounts.tenancy import tenant_context
+from keys.limits import LimitError
 from keys.models import ApiKey
+from keys.services import api_key_update_limits
 from keys.usage_now import budget_usage, usage_now
 
 
@@ -39,6 +41,34 @@ class KeyDetail(APIView):
             )
             if api_key is None:
                 raise Http404("No such API key.")
+            return Response(key_document(api_key, usage=True))
+
+    def patch(self, request: Request, org: str, public_id: str) -> Response:
+        """Replace the key's ``limits``; nothing else of a key changes here."""
+        organization = policy.organization_for(request.user, org, "keys.limits")
+        data = request.data if isinstance(request.data, dict) else {}
+        unknown = sorted(set(data) - {"limits"})
+        if unknown:
+            return Response(
+                {unknown[0]: ["This field cannot be changed here."]}, status=400
+            )
+        if "limits" not in data:
+            return Response({"limits": ["This field is required."]}, status=400)
+        with tenant_context(organization):
+            api_key = (
+                ApiKey.objects.for_organization(organization)
+                .select_related("project")
+                .filter(public_id=public_id, revoked_at__isnull=True)
+                .first()
+            )
+            if api_key is None:
+                raise Http404("No such API key.")
+            try:
+                api_key = api_key_update_limits(
+                    api_key=api_key, limits=data["limits"] or {}
+                )
+            except LimitError as exc:
+                return Response({"limits": [str(exc)]}, status=400)
             return Response(key_document(api_key, usage=True))
 
 

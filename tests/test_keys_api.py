@@ -59,3 +59,44 @@ def test_another_organisation_s_keys_stay_out_of_sight(tenant, django_user_model
     own = f"/api/v1/orgs/{other.organization.slug}/keys/"
     assert outsider.get(f"{own}{tenant.api_key.public_id}/").status_code == 404
     assert Client().get(own).status_code == 403
+
+
+def test_owners_change_a_key_s_limits_and_it_applies_at_once(
+    gateway, tenant, django_user_model
+):
+    owner = signed_in(django_user_model, tenant.organization, "owner")
+    url = f"/api/v1/orgs/{tenant.organization.slug}/keys/{tenant.api_key.public_id}/"
+    sdk = openai.OpenAI(base_url=gateway.v1, api_key=tenant.key, max_retries=0)
+    sdk.chat.completions.create(**CHAT)  # the key is cached by the gateway
+
+    changed = owner.patch(
+        url, {"limits": {"allowed_models": ["demo/*"]}}, content_type="application/json"
+    )
+
+    assert changed.status_code == 200
+    assert changed.json()["limits"] == {"allowed_models": ["demo/*"]}
+    with pytest.raises(openai.PermissionDeniedError):
+        sdk.chat.completions.create(**CHAT)
+    bad = owner.patch(url, {"limits": {"rpm": 0}}, content_type="application/json")
+    assert bad.status_code == 400 and "rpm" in bad.json()["limits"][0]
+    viewer = signed_in(django_user_model, tenant.organization, "viewer")
+    assert (
+        viewer.patch(url, {"limits": {}}, content_type="application/json").status_code
+        == 403
+    )
+
+
+def test_the_limits_command_replaces_a_key_s_limits(tenant):
+    from django.core.management import call_command
+
+    from accounts.tenancy import tenant_context
+
+    def limits() -> dict:
+        with tenant_context(tenant.organization):
+            tenant.api_key.refresh_from_db()
+        return tenant.api_key.limits
+
+    call_command("set_api_key_limits", tenant.api_key.public_id, "--rpm", "7")
+    assert limits() == {"rpm": 7}
+    call_command("set_api_key_limits", tenant.api_key.public_id)
+    assert limits() == {}

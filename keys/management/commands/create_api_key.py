@@ -39,6 +39,31 @@ def _moment(text: str) -> datetime:
     return moment
 
 
+def add_limit_arguments(parser) -> None:
+    """The key limit options, shared with ``set_api_key_limits``."""
+    limits = parser.add_argument_group("limits (all optional)")
+    limits.add_argument("--rpm", type=int, help="requests per minute")
+    limits.add_argument("--tpm", type=int, help="tokens per minute")
+    limits.add_argument("--max-concurrency", type=int, help="requests in flight")
+    limits.add_argument("--budget-usd", help="spend budget in US dollars")
+    limits.add_argument("--budget-tokens", type=int, help="token budget")
+    limits.add_argument("--budget-period", choices=PERIODS)
+    for name, example in [
+        ("models", "openai/gpt-4o-mini,anthropic/*"),
+        ("ips", "10.0.0.0/8"),
+        ("endpoints", "chat/completions,embeddings"),
+    ]:
+        limits.add_argument(
+            f"--allowed-{name}", type=_listed, help=f"comma-separated: {example}"
+        )
+
+
+def limits_from(options: dict) -> dict:
+    return {
+        name: options[name] for name in LIMIT_OPTIONS if options.get(name) is not None
+    }
+
+
 class Command(AuditedCommand):
     help = "Create a gateway API key and print it once."
 
@@ -51,29 +76,12 @@ class Command(AuditedCommand):
         )
         parser.add_argument("--json", action="store_true", help="print a JSON object")
         parser.add_argument("--expires", type=_moment, help="2027-01-31 or an ISO time")
-        limits = parser.add_argument_group("limits (all optional)")
-        limits.add_argument("--rpm", type=int, help="requests per minute")
-        limits.add_argument("--tpm", type=int, help="tokens per minute")
-        limits.add_argument("--max-concurrency", type=int, help="requests in flight")
-        limits.add_argument("--budget-usd", help="spend budget in US dollars")
-        limits.add_argument("--budget-tokens", type=int, help="token budget")
-        limits.add_argument("--budget-period", choices=PERIODS)
-        for name, example in [
-            ("models", "openai/gpt-4o-mini,anthropic/*"),
-            ("ips", "10.0.0.0/8"),
-            ("endpoints", "chat/completions,embeddings"),
-        ]:
-            limits.add_argument(
-                f"--allowed-{name}", type=_listed, help=f"comma-separated: {example}"
-            )
+        add_limit_arguments(parser)
 
     def handle(self, *args, **options):
         project = project_named(options["org"], options["project"])
-        limits = {
-            name: options[name]
-            for name in LIMIT_OPTIONS
-            if options.get(name) is not None
-        }
+        limits = limits_from(options)
+
         try:
             api_key, full = api_key_create(
                 project=project,
