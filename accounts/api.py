@@ -38,13 +38,9 @@ class ProjectDetail(APIView):
         """Change the project's ``limits`` (its budgets); nothing else yet."""
         organization = policy.organization_for(request.user, org, "projects.budgets")
         data = request.data if isinstance(request.data, dict) else {}
-        unknown = sorted(set(data) - {"limits"})
-        if unknown:
-            return Response(
-                {unknown[0]: ["This field cannot be changed here."]}, status=400
-            )
-        if "limits" not in data:
-            return Response({"limits": ["This field is required."]}, status=400)
+        errors = only_field(data, "limits")
+        if errors:
+            return Response(errors, status=400)
         with tenant_context(organization):
             project = _project(organization, slug)
             try:
@@ -52,6 +48,16 @@ class ProjectDetail(APIView):
             except LimitError as exc:
                 return Response({"limits": [str(exc)]}, status=400)
             return Response(project_document(project, usage=True))
+
+
+def only_field(data: dict, name: str) -> dict:
+    """DRF-shaped errors unless ``data`` holds ``name`` and nothing else."""
+    unknown = sorted(set(data) - {name})
+    if unknown:
+        return {unknown[0]: ["This field cannot be changed here."]}
+    if name not in data:
+        return {name: ["This field is required."]}
+    return {}
 
 
 def _project(organization: Organization, slug: str) -> Project:

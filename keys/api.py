@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import policy
+from accounts.api import only_field
 from accounts.tenancy import tenant_context
 from keys.limits import LimitError
 from keys.models import ApiKey
@@ -47,13 +48,9 @@ class KeyDetail(APIView):
         """Replace the key's ``limits``; nothing else of a key changes here."""
         organization = policy.organization_for(request.user, org, "keys.limits")
         data = request.data if isinstance(request.data, dict) else {}
-        unknown = sorted(set(data) - {"limits"})
-        if unknown:
-            return Response(
-                {unknown[0]: ["This field cannot be changed here."]}, status=400
-            )
-        if "limits" not in data:
-            return Response({"limits": ["This field is required."]}, status=400)
+        errors = only_field(data, "limits")
+        if errors:
+            return Response(errors, status=400)
         with tenant_context(organization):
             api_key = (
                 ApiKey.objects.for_organization(organization)
