@@ -25,13 +25,17 @@ MAX_DECODED_VIEWS = 32
 _INVISIBLE_RANGES = (
     (0x00AD, 0x00AD),  # soft hyphen
     (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers, blank
     (0x061C, 0x061C),  # Arabic letter mark, a bidi control
     (0x180E, 0x180E),  # Mongolian vowel separator
     (0x200B, 0x200F),  # zero-width space, joiners, LRM, RLM
     (0x202A, 0x202E),  # bidi embeddings and overrides
     (0x2060, 0x2064),  # word joiner and invisible operators
     (0x2066, 0x2069),  # bidi isolates
+    (0x2800, 0x2800),  # Braille pattern blank
+    (0x3164, 0x3164),  # Hangul filler
     (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
     (0xFEFF, 0xFEFF),  # zero-width no-break space (BOM)
     (0xE0000, 0xE007F),  # tag characters
     (0xE0100, 0xE01EF),  # variation selectors supplement

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from guardrails.findings import Finding
 from guardrails.normalise import decode_segment, normalise, views
 from guardrails.pii import detect_pii
@@ -85,3 +87,13 @@ def test_overlapping_findings_of_one_type_merge():
     assert Finding("pii", "EMAIL_ADDRESS", 0, 12, 0.9) in merged
     assert other in merged
     assert len(merged) == 2
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800", "\u115f", "\uffa0"])
+def test_blank_looking_letters_are_removed_like_zero_width_ones(blank):
+    email = "jane.doe@example.com"
+    text = "write to " + blank.join(email)
+
+    found = [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"]
+
+    assert found and text[found[0].start : found[0].end].replace(blank, "") == email
