@@ -19,7 +19,9 @@ from guardrails.models import GuardrailEvent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def event(org, age_days: int) -> GuardrailEvent:
+def event(org, age_days: int, written_as_days: int | None = None) -> GuardrailEvent:
+    """An event ``age_days`` old, whatever time the caller wrote on it."""
+    claimed = age_days if written_as_days is None else written_as_days
     with tenant_context(org):
         made = GuardrailEvent.objects.create(
             organization=org,
@@ -29,7 +31,7 @@ def event(org, age_days: int) -> GuardrailEvent:
             action="flag",
             direction="input",
             location="messages[0].content[0:5]",
-            created_at=timezone.now() - timedelta(days=365 * 3),
+            created_at=timezone.now() - timedelta(days=claimed),
         )
     if age_days:
         as_owner(
@@ -60,7 +62,7 @@ def test_the_database_stamps_the_time_an_event_was_written():
     if connection.vendor != "postgresql":
         pytest.skip("the stamp is a PostgreSQL trigger")
     org = organization_create(slug="gr-stamp", name="S")
-    made = event(org, 0)  # written as three years old
+    made = event(org, 0, written_as_days=365 * 3)
 
     with tenant_context(org):
         stored = GuardrailEvent.objects.get(pk=made.pk)
