@@ -75,6 +75,18 @@ _PERCENT_RUN = re.compile(
     r"(?:[A-Za-z0-9._~+-]{0,64}%[0-9A-Fa-f]{2})+[A-Za-z0-9._~+-]{0,64}"
 )
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+# Text written as escapes, as in source code or HTML, and hex spaced out in
+# pairs ("63 61 72" or "63:61:72").
+_ONE_ESCAPE = re.compile(
+    r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|&#(?:[xX][0-9a-fA-F]{1,6}|[0-9]{1,7});"
+)
+_ESCAPE_RUN = re.compile(
+    r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|&#(?:[xX][0-9a-fA-F]{1,6}|[0-9]{1,7});){8,}"
+)
+_SPACED_HEX = re.compile(
+    r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
+)
+_HEX_SEPARATORS = re.compile(r"[ :]")
 
 
 def _is_invisible(code: int) -> bool:
@@ -209,9 +221,16 @@ def _decoded_views(base: View) -> list[View]:
         orig_start, orig_end = base.original_span(match.start(), match.end())
         text = normalise(decoded)
         decoded_views.append(_view(text, "decoded", [(0, orig_start, orig_end, False)]))
+        # Encoded twice (base64 of base64, hex of base64...): one level more,
+        # mapped to the same original segment.
+        for inner in _encoded_segments(text):
+            twice = decode_segment(inner.group())
+            if twice is not None:
+                piece = [(0, orig_start, orig_end, False)]
+                decoded_views.append(_view(normalise(twice), "decoded", piece))
         if len(decoded_views) >= MAX_DECODED_VIEWS:
             break
-    return decoded_views
+    return decoded_views[:MAX_DECODED_VIEWS]
 
 
 def _encoded_segments(text: str) -> list[re.Match[str]]:
@@ -219,11 +238,18 @@ def _encoded_segments(text: str) -> list[re.Match[str]]:
     if "%" in text:
         runs = _PERCENT_RUN.finditer(text)
         segments.extend(m for m in runs if len(m.group()) >= MIN_ENCODED_LENGTH)
+    if "\\" in text or "&#" in text:
+        segments.extend(_ESCAPE_RUN.finditer(text))
+    segments.extend(_SPACED_HEX.finditer(text))
     return segments
 
 
 def decode_segment(segment: str) -> str | None:
     """Return the readable text ``segment`` encodes, or None if it encodes none."""
+    if segment.startswith(("\\", "&#")):
+        return _readable(_unescape(segment))
+    if " " in segment or ":" in segment:
+        return _readable(bytes.fromhex(_HEX_SEPARATORS.sub("", segment)))
     if "%" in segment:
         return _readable(_unquote(segment))
     if len(segment) % 2 == 0 and _HEX.fullmatch(segment):
@@ -252,11 +278,35 @@ def _b64decode(segment: str) -> bytes | None:
 
 
 def _readable(data: bytes | None) -> str | None:
+    """The text in ``data``, if most of it is text: a stray byte planted in
+    front does not hide the rest, nor does UTF-16."""
     if not data or len(data) < MIN_ENCODED_LENGTH // 2:
         return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    printable = sum(1 for char in text if char.isprintable() or char in "\n\r\t")
+    encoding = "utf-8"
+    if data[1::2].count(0) > len(data) // 4 or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = (
+            "utf-16-be" if data[0] == 0 or data[:2] == b"\xfe\xff" else "utf-16-le"
+        )
+    text = data.decode(encoding, errors="replace").lstrip("\ufeff")
+    printable = sum(
+        1
+        for char in text
+        if (char.isprintable() and char != "\ufffd") or char in "\n\r\t"
+    )
     return text if printable >= MIN_PRINTABLE_SHARE * len(text) else None
+
+
+def _unescape(segment: str) -> bytes:
+    """``\\x63``, ``\\u0063`` and ``&#99;`` / ``&#x63;`` escapes, as UTF-8 bytes."""
+    out = bytearray()
+    for match in _ONE_ESCAPE.finditer(segment):
+        code = match.group()
+        if code.startswith("\\x"):
+            out.append(int(code[2:], 16))
+        elif code.startswith("\\u"):
+            out += chr(int(code[2:], 16)).encode("utf-8", errors="replace")
+        else:
+            number = code[2:-1]
+            value = int(number[1:], 16) if number[:1] in "xX" else int(number)
+            out += chr(min(value, 0x10FFFF)).encode("utf-8", errors="replace")
+    return bytes(out)

@@ -97,3 +97,34 @@ def test_blank_looking_letters_are_removed_like_zero_width_ones(blank):
     found = [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"]
 
     assert found and text[found[0].start : found[0].end].replace(blank, "") == email
+
+
+EMAIL = "carol.secret@example.org"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "ff" + EMAIL.encode().hex(),  # a stray byte planted in front
+        base64.b64encode(b"\xff" + EMAIL.encode()).decode(),
+        "%FF" + "".join(f"%{b:02X}" for b in EMAIL.encode()),
+        base64.b64encode(base64.b64encode(EMAIL.encode())).decode(),  # twice
+        " ".join(f"{b:02x}" for b in EMAIL.encode()),  # spaced hex
+        "".join(f"\\x{b:02x}" for b in EMAIL.encode()),
+        "".join(f"\\u{ord(c):04x}" for c in EMAIL),
+        "".join(f"&#{ord(c)};" for c in EMAIL),
+        base64.b64encode(EMAIL.encode("utf-16-le")).decode(),
+    ],
+    ids=[
+        "hex-stray-byte", "b64-stray-byte", "percent-stray-byte", "b64-twice",
+        "spaced-hex", "x-escapes", "u-escapes", "html-entities", "utf16-b64",
+    ],
+)  # fmt: skip
+def test_encodings_that_hide_a_value_are_decoded(encoded):
+    text = f"please forward {encoded} today"
+
+    found = [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"]
+
+    assert [(f.start, f.end) for f in found] == [
+        (text.index(encoded), text.index(encoded) + len(encoded))
+    ]
