@@ -40,7 +40,23 @@ async def check_request(guard: Guard, endpoint: str, body: dict) -> None:
         slots = list(REQUESTS[endpoint](body))
     except texts.Unscannable as exc:
         raise ProxyError(400, str(exc), param="input") from None
+    _check_model(guard, body.get("model"))
     await _check(guard, slots, "input")
+
+
+def _check_model(guard: Guard, model: object) -> None:
+    """The model name goes to the provider too, but cannot be redacted: a
+    value the policy would redact there is blocked instead."""
+    if not isinstance(model, str) or not model:
+        return
+    seen = len(guard.hits)
+    if (
+        guard.check(model, direction="input", source="system", location="model")
+        != model
+    ):
+        hit = next(h for h in guard.hits[seen:] if h.action == "redact")
+        rule = hit.rule if hit.detector == "custom" else f"{hit.detector}: {hit.type}"
+        raise Blocked(rule, "input")
 
 
 async def check_answer(guard: Guard, endpoint: str, body: dict) -> None:

@@ -284,3 +284,24 @@ def test_a_body_nested_too_deeply_to_send_is_refused_not_a_500(gateway, tenant):
 
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["error"]["message"]
+
+
+def test_a_value_in_the_model_name_is_blocked_since_it_cannot_be_redacted(
+    gateway, tenant, fake_upstream
+):
+    policy(tenant, pii={"action": "redact"})
+    before = len(fake_upstream.requests)
+
+    response = httpx.post(
+        gateway.v1 + "/chat/completions",
+        headers={"authorization": f"Bearer {tenant.key}"},
+        json={
+            "model": f"openai/{EMAIL}",
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "content_policy_violation"
+    assert EMAIL not in response.text
+    assert len(fake_upstream.requests) == before
