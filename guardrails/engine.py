@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,37 @@ PLACEHOLDER_NAMES = {
     "IP_ADDRESS": "IP",
     "API_KEY": "API_KEY",
 }
+
+
+class RecentFindings:
+    """What was found in recent short texts, for texts sent again and again
+    (an application's system prompt, its tool definitions): a bounded,
+    least-recently-used map, safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._lock = size, threading.Lock()
+        self._items: OrderedDict[tuple, tuple[Finding, ...]] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple[Finding, ...] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def put(self, key: tuple, found: tuple[Finding, ...]) -> None:
+        with self._lock:
+            self._items[key] = found
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+CACHED_CHARS = 8192
+_recent = RecentFindings(4096)
 
 
 @dataclass(frozen=True)
@@ -67,6 +99,12 @@ class Guard:
         self, policy: dict[str, Any], rules: list[CompiledRule], hash_key: bytes
     ) -> None:
         self.policy, self.rules, self._hash_key = policy, rules, hash_key
+        # What decides the findings: the same text under the same
+        # configuration finds the same values (see _recent).
+        self._config = (
+            repr(sorted((k, repr(v)) for k, v in policy.items())),
+            tuple((r.name, r.expression.pattern) for r in rules),
+        )
         self.hits: list[Hit] = []
         self._placeholders: dict[str, str] = {}
         self._counts: Counter[str] = Counter()
@@ -107,14 +145,25 @@ class Guard:
         wanted = self.detectors(direction, source)
         if not wanted:
             return []
+        key = (
+            (text, direction, source, self._config)
+            if len(text) <= CACHED_CHARS
+            else None
+        )
+        cached = _recent.get(key) if key is not None else None
+        if cached is not None:
+            return list(cached)
         try:
-            return scan(text, wanted)
+            found = scan(text, wanted)
         except Exception:
             if self.policy["on_error"] == "open":
                 logger.warning("a guardrail detector failed; the text goes unscanned")
                 return []
             logger.exception("a guardrail detector failed; the request is refused")
             raise GuardFailed from None
+        if key is not None:
+            _recent.put(key, tuple(found))
+        return found
 
     def only_flags(self, direction: str) -> bool:
         """Whether everything acting on ``direction`` only flags (never alters)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from guardrails.engine import Blocked, Guard
+from guardrails.engine import Blocked, Guard, _recent
 from guardrails.evaluation import SuiteResult, read_rows
 from guardrails.evaluation.pii import PROSE
 from guardrails.policy import DEMO_POLICY, effective_policy
@@ -63,6 +63,7 @@ def _best(policy: dict, texts: list[str]) -> float:
         guard = Guard(policy, [], b"k" * 32)
         started = time.perf_counter()
         for text in texts:
+            _recent.clear()  # measure the detectors, not the memory of them
             try:
                 guard.check(text, direction="input", source="user", location="t")
             except Blocked:

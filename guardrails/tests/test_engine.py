@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guardrails.engine import Blocked, Guard, GuardFailed
+from guardrails.engine import Blocked, Guard, GuardFailed, _recent
 from guardrails.policy import effective_policy
 from guardrails.rules import compile_rule
 from guardrails.stream import StreamGuard
@@ -78,6 +78,7 @@ def test_a_failing_detector_blocks_unless_the_policy_fails_open(monkeypatch):
         raise RuntimeError("detector bug")
 
     monkeypatch.setattr("guardrails.detectors.secrets", broken)
+    _recent.clear()  # findings remembered from a working detector
     closed = guard(secrets={"action": "redact"})
     with pytest.raises(GuardFailed):
         closed.check("hello", direction="input", source="user", location="x")
@@ -262,3 +263,20 @@ def test_a_secret_known_by_its_name_is_redacted_in_a_stream(size):
 
     assert "Xk7#mQ2vL9pRw" not in sent
     assert sent.startswith("Config: password = [SECRET_1] lorem")
+
+
+def test_a_text_sent_again_gets_the_findings_of_its_own_configuration():
+    text = f"mail {EMAIL}"
+    flagging = guard(pii={"action": "flag"})
+    flagging.check(text, direction="input", source="user", location="a")
+
+    again = guard(pii={"action": "flag"})
+    again.check(text, direction="input", source="user", location="b")
+    redacting = guard(pii={"action": "redact"})
+
+    assert [h.type for h in again.hits] == ["EMAIL_ADDRESS"]
+    assert again.hits[0].location == "b[5:25]"
+    assert (
+        redacting.check(text, direction="input", source="user", location="c")
+        == "mail [EMAIL_1]"
+    )
