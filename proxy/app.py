@@ -315,10 +315,6 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
     model_id = f"{target.provider}/{target.model}"
     limits.check_model(call.key, model_id)
     call.price = budgets.price_for(model_id, target.spec, credentials.model_prices)
-    # Guardrails before any budget or limit is spent: a blocked request costs
-    # nothing, and a redacted one is estimated as it is sent.
-    call.guard = await guarding.guard_for(call.key.organization_id, call.key.project_id)
-    await guarding.check_request(call.guard, call.endpoint, body)
     call.body = body
     output = 0 if call.endpoint == "embeddings" else None
     # Budget first: a request it refuses consumes no rate limit, and one the
@@ -331,6 +327,11 @@ async def _route(call: Call, body: dict) -> tuple[Adapter, Target]:
         call.exchange.response_headers.extend(call.admission.headers)
         if call.admission.slot:
             call.slot_keeper = asyncio.create_task(limits.keep_slot(call.admission))
+    # Guardrails after admission: scanning is the costly part, so a key's rate
+    # limits bound how much of it the key can ask for; a blocked request then
+    # counts as a request and its reservation is released.
+    call.guard = await guarding.guard_for(call.key.organization_id, call.key.project_id)
+    await guarding.check_request(call.guard, call.endpoint, body)
     call.text = await capture_for(call.key.organization_id, body)
     cap = call.budget.output_reserved if call.budget is not None else 0
     call.meter = StreamMeter(cap)

@@ -305,3 +305,21 @@ def test_a_value_in_the_model_name_is_blocked_since_it_cannot_be_redacted(
     assert response.json()["error"]["code"] == "content_policy_violation"
     assert EMAIL not in response.text
     assert len(fake_upstream.requests) == before
+
+
+def test_blocked_requests_count_against_the_key_s_rate_limit(gateway, tenant):
+    from keys.services import api_key_create
+    from tests.test_key_rate_limits import away_from_window_edge
+
+    policy(tenant, jailbreak={"action": "block"})
+    away_from_window_edge()
+    _, key = api_key_create(project=tenant.project, name="rpm", limits={"rpm": 2})
+    headers = {"authorization": f"Bearer {key}"}
+    attack = {"model": MODEL, "messages": [{"role": "user", "content": ATTACK}]}
+    url = gateway.v1 + "/chat/completions"
+
+    statuses = [
+        httpx.post(url, headers=headers, json=attack).status_code for _ in range(3)
+    ]
+
+    assert statuses == [400, 400, 429]
