@@ -133,6 +133,57 @@ class Guard:
         redacting = [f for f, action in decided if action == "redact"]
         return self._redact(text, redacting) if redacting else text
 
+    def check_across(
+        self, texts: list[str], *, direction: str, source: str, location: str
+    ) -> list[str]:
+        """Check values split across ``texts``, pieces a provider joins (the
+        text parts of one message); return the pieces as they may be sent.
+
+        Only values that cross from one piece to the next are acted on here:
+        each piece was checked on its own. A redacted value's placeholder goes
+        to the piece where the value starts.
+        """
+        ends, at = [], 0
+        for text in texts:
+            at += len(text)
+            ends.append(at)
+        joined = "".join(texts)
+        crossing = [
+            f
+            for f in self.find(joined, direction, source)
+            if any(f.start < end < f.end for end in ends[:-1])
+        ]
+        if not crossing:
+            return texts
+        decided = [(finding, self._action(finding)) for finding in crossing]
+        for finding, action in decided:
+            self.hits.append(self._hit(joined, finding, action, direction, location))
+        blocking = [f for f, action in decided if action == "block"]
+        if blocking:
+            raise Blocked(_rule_name(blocking[0]), direction)
+        redacting = _outermost([f for f, action in decided if action == "redact"])
+        return self._split_redacted(joined, redacting, ends) if redacting else texts
+
+    def _split_redacted(
+        self, joined: str, findings: list[Finding], ends: list[int]
+    ) -> list[str]:
+        pieces, start = [], 0
+        for end in ends:
+            # Skip what a value begun in an earlier piece covers of this one.
+            at = max([start] + [f.end for f in findings if f.start < start])
+            out = []
+            for finding in findings:
+                if start <= finding.start < end:
+                    out += [
+                        joined[at : finding.start],
+                        self._placeholder(joined, finding),
+                    ]
+                    at = finding.end
+            out.append(joined[at:end] if at < end else "")
+            pieces.append("".join(out))
+            start = end
+        return pieces
+
     def restore(self, text: str) -> str:
         """Put back the values the request's placeholders stand for."""
         for value, placeholder in self._placeholders.items():

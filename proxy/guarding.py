@@ -4,6 +4,7 @@ before the caller sees them, streams chunk by chunk."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -82,6 +83,16 @@ async def _check(guard: Guard, slots: list[texts.Slot], direction: str) -> None:
             )
             if checked != slot.text:
                 slot.replace(checked)
+        for group in _text_parts(slots):
+            joined = guard.check_across(
+                [slot.text for slot in group],
+                direction=direction,
+                source=group[0].source,
+                location=group[0].location.rsplit("[", 1)[0],
+            )
+            for slot, text in zip(group, joined, strict=True):
+                if text != slot.text:
+                    slot.replace(text)
 
     if sum(len(slot.text) for slot in slots) > INLINE_CHARS:
         await asyncio.to_thread(run)
@@ -124,6 +135,24 @@ class ChatStreamFilter:
             chunk["choices"] = [{"index": index, "delta": delta, "finish_reason": None}]
             chunks.append(chunk)
         return chunks
+
+
+_PART = re.compile(r"^(.*)\[(\d+)\]\.text$")
+
+
+def _text_parts(slots: list[texts.Slot]) -> list[list[texts.Slot]]:
+    """The text parts of each message, in order: a provider joins them, so a
+    value split between two parts is one value to it."""
+    groups: dict[str, list[tuple[int, texts.Slot]]] = {}
+    for slot in slots:
+        match = _PART.match(slot.location)
+        if match:
+            groups.setdefault(match.group(1), []).append((int(match.group(2)), slot))
+    return [
+        [slot for _, slot in sorted(parts, key=lambda part: part[0])]
+        for parts in groups.values()
+        if len(parts) > 1
+    ]
 
 
 def chat_stream(guard: Guard) -> ChatStreamFilter | None:

@@ -323,3 +323,18 @@ def test_blocked_requests_count_against_the_key_s_rate_limit(gateway, tenant):
     ]
 
     assert statuses == [400, 400, 429]
+
+
+def test_a_value_split_across_text_parts_does_not_reach_the_provider(
+    gateway, tenant, fake_upstream
+):
+    policy(tenant, pii={"action": "redact"})
+    parts = [
+        {"type": "text", "text": "card 4111 1111"},
+        {"type": "text", "text": " 1111 1111 please"},
+    ]
+
+    ask(sdk(gateway, tenant), parts)
+
+    sent = fake_upstream.requests[-1].body["messages"][0]["content"]
+    assert [part["text"] for part in sent] == ["card [CARD_1]", " please"]

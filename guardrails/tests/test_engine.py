@@ -280,3 +280,35 @@ def test_a_text_sent_again_gets_the_findings_of_its_own_configuration():
         redacting.check(text, direction="input", source="user", location="c")
         == "mail [EMAIL_1]"
     )
+
+
+def test_a_value_split_across_parts_is_redacted_where_it_starts():
+    g = guard(pii={"action": "redact"})
+    parts = ["write to jane.do", "e@exam", "ple.com today"]
+
+    checked = g.check_across(parts, direction="input", source="user", location="m")
+
+    assert checked == ["write to [EMAIL_1]", "", " today"]
+    assert [h.type for h in g.hits] == ["EMAIL_ADDRESS"]
+
+
+def test_a_value_split_across_parts_is_blocked_by_a_block_policy():
+    g = guard(pii={"action": "block"})
+
+    with pytest.raises(Blocked):
+        g.check_across(
+            ["card 4111 1111", " 1111 1111"],
+            direction="input",
+            source="user",
+            location="m",
+        )
+
+
+def test_parts_without_a_split_value_are_left_alone():
+    g = guard(pii={"action": "redact"})
+    parts = [f"mail {EMAIL}", " and more"]
+
+    assert (
+        g.check_across(parts, direction="input", source="user", location="m") == parts
+    )
+    assert g.hits == []
