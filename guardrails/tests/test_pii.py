@@ -163,3 +163,13 @@ def test_a_phone_number_hidden_in_a_flood_of_numbers_is_still_found():
 
     hidden = text.index("(415)")
     assert any(f.start <= hidden < f.end for f in found)
+
+
+@pytest.mark.parametrize("word", ["server", "driver", "observer"])
+def test_an_address_after_a_word_ending_in_ver_is_still_found(word):
+    text = f"{word} 10.20.30.40 is down"
+
+    found = [f for f in detect_pii(text) if f.type == "IP_ADDRESS"]
+
+    assert [text[f.start : f.end] for f in found] == ["10.20.30.40"]
+    assert detect_pii("version 10.20.30.40") == []
