@@ -26,10 +26,14 @@ GENERIC_CONFIDENCE = 0.6
 PROSE_CONFIDENCE = 0.5
 # Parts of an assigned name that make it secret-like, and, for ``key``, the
 # word before it that does (``api_key`` yes, ``bucket_key`` no).
+# The word for password in the other major European languages, written
+# without accents as they are in configuration: German, Dutch, Portuguese,
+# Polish, Spanish (and "passe" of the French "mot de passe").
+FOREIGN_PASSWORDS = "passwort kennwort wachtwoord senha haslo contrasena passe"
 SECRET_WORDS = frozenset(
     "password passwd pwd pass passphrase passcode secret token apikey apitoken "
     "accesstoken authtoken secretkey accesskey privatekey credential credentials "
-    "creds auth authorization".split()
+    f"creds auth authorization {FOREIGN_PASSWORDS}".split()
 )
 KEY_QUALIFIERS = frozenset(
     "api access secret private auth client app master encryption signing account "
@@ -40,8 +44,13 @@ KEY_QUALIFIERS = frozenset(
 NOT_SECRET_PARTS = frozenset(
     "csrf xsrf public pub publishable page next continuation cursor".split()
 )
-PASSWORD_WORDS = frozenset("password passwd pwd passphrase passcode".split())
-GENERIC_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred")
+PASSWORD_WORDS = frozenset(
+    f"password passwd pwd passphrase passcode {FOREIGN_PASSWORDS}".split()
+)
+GENERIC_KEYWORDS = (
+    "pass", "pwd", "secret", "token", "key", "auth", "cred",
+    "kennwort", "wachtwoord", "senha", "haslo", "contrasena",
+)  # fmt: skip
 # Only a password is said in prose ("my password is ..."); other names must
 # be assigned with an operator.
 PROSE_KEYWORDS = frozenset({"pass", "pwd"})

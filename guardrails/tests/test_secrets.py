@@ -309,3 +309,15 @@ def test_many_unterminated_private_key_headers_are_not_findings():
     text = "-----BEGIN RSA PRIVATE KEY-----\nMIIEAAAA" * 30_000
 
     assert detect_secrets(text) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Passwort:", "kennwort =", "wachtwoord=", "senha:", "haslo=",
+             "contrasena:", "mot de passe:"],
+)  # fmt: skip
+def test_passwords_named_in_other_languages_are_found(name):
+    line = f"{name} Xk7#mQ2vL9pRw"
+
+    found = detect_secrets(line)
+
+    assert [line[f.start : f.end] for f in found] == ["Xk7#mQ2vL9pRw"]
