@@ -97,6 +97,11 @@ def _fold_char(char: str) -> str:
     """Return what one character of the original becomes in the normalised view."""
     if _is_invisible(ord(char)):
         return ""
+    if char.isdigit() and not char.isascii():
+        # Arabic-Indic, Devanagari and other digits NFKC leaves as they are.
+        digit = unicodedata.digit(char, None)
+        if digit is not None:
+            return str(digit)
     folded = unicodedata.normalize("NFKC", char)
     return "".join(_CONFUSABLES.get(part, part) for part in folded)
 

@@ -128,3 +128,12 @@ def test_encodings_that_hide_a_value_are_decoded(encoded):
     assert [(f.start, f.end) for f in found] == [
         (text.index(encoded), text.index(encoded) + len(encoded))
     ]
+
+
+def test_digits_of_other_scripts_are_read_as_digits():
+    arabic = "٤١١١ ١١١١ ١١١١ ١١١١"  # 4111 1111 1111 1111
+    text = f"card {arabic} thanks"
+
+    found = [f for f in scan(text, [detect_pii]) if f.type == "CREDIT_CARD"]
+
+    assert [text[f.start : f.end] for f in found] == [arabic]
