@@ -87,6 +87,8 @@ _SPACED_HEX = re.compile(
     r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
 )
 _HEX_SEPARATORS = re.compile(r"[ :]")
+# Ten or more single characters each followed by one space.
+_SPACED_OUT = re.compile(r"(?<!\S)(?:\S ){9,}\S(?!\S)")
 
 
 def _is_invisible(code: int) -> bool:
@@ -164,6 +166,8 @@ def views(text: str) -> list[View]:
         result.append(normalised)
         base = normalised
     result.extend(_decoded_views(base))
+    if " " in text:
+        result.extend(_spaced_views(base))
     return result
 
 
@@ -236,6 +240,19 @@ def _decoded_views(base: View) -> list[View]:
         if len(decoded_views) >= MAX_DECODED_VIEWS:
             break
     return decoded_views[:MAX_DECODED_VIEWS]
+
+
+def _spaced_views(base: View) -> list[View]:
+    """Text spelled out a character at a time ("j a n e @ e x a m p l e"),
+    read with the spaces taken out."""
+    found = []
+    for match in _SPACED_OUT.finditer(base.text):
+        orig_start, orig_end = base.original_span(match.start(), match.end())
+        collapsed = match.group().replace(" ", "")
+        found.append(_view(collapsed, "decoded", [(0, orig_start, orig_end, False)]))
+        if len(found) >= MAX_DECODED_VIEWS:
+            break
+    return found
 
 
 def _encoded_segments(text: str) -> list[re.Match[str]]:

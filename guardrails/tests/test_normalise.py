@@ -137,3 +137,12 @@ def test_digits_of_other_scripts_are_read_as_digits():
     found = [f for f in scan(text, [detect_pii]) if f.type == "CREDIT_CARD"]
 
     assert [text[f.start : f.end] for f in found] == [arabic]
+
+
+def test_a_value_spelled_out_with_spaces_is_read_whole():
+    spelled = " ".join("jane.doe@example.com")
+    text = f"write to {spelled} soon"
+
+    found = [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"]
+
+    assert [text[f.start : f.end] for f in found] == [spelled]
