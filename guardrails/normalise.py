@@ -87,6 +87,17 @@ _SPACED_HEX = re.compile(
     r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
 )
 _HEX_SEPARATORS = re.compile(r"[ :]")
+# Spelled-out addresses: a bracketed "at" with dots or bracketed "dot"s, or
+# the plain words "at" and "dot" (at least one "dot", so prose is left alone).
+_BRACKETED_ADDRESS = re.compile(
+    r"[\w.+-]+\s*[\[({]at[\])}]\s*[\w-]+(?:\s*(?:[\[({]dot[\])}]|\.)\s*[\w-]+)+",
+    re.IGNORECASE,
+)
+_WORDED_ADDRESS = re.compile(
+    r"[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+", re.IGNORECASE
+)
+_AT = re.compile(r"\s*(?:[\[({]at[\])}]|\sat\s)\s*", re.IGNORECASE)
+_DOT = re.compile(r"\s*(?:[\[({]dot[\])}]|\sdot\s|\.)\s*", re.IGNORECASE)
 # Ten or more single characters each followed by one space.
 _SPACED_OUT = re.compile(r"(?<!\S)(?:\S ){9,}\S(?!\S)")
 
@@ -168,6 +179,9 @@ def views(text: str) -> list[View]:
     result.extend(_decoded_views(base))
     if " " in text:
         result.extend(_spaced_views(base))
+    lowered = base.text.lower()
+    if " at " in lowered or "at]" in lowered or "at)" in lowered or "at}" in lowered:
+        result.extend(_spelled_address_views(base))
     return result
 
 
@@ -253,6 +267,19 @@ def _spaced_views(base: View) -> list[View]:
         if len(found) >= MAX_DECODED_VIEWS:
             break
     return found
+
+
+def _spelled_address_views(base: View) -> list[View]:
+    """Addresses written out to dodge filters: ``jane [at] example [dot] com``,
+    ``jane at example dot com``, read as ``jane@example.com``."""
+    found = []
+    for pattern in (_BRACKETED_ADDRESS, _WORDED_ADDRESS):
+        for match in pattern.finditer(base.text):
+            address = _AT.sub("@", match.group())
+            address = _DOT.sub(".", address)
+            orig_start, orig_end = base.original_span(match.start(), match.end())
+            found.append(_view(address, "decoded", [(0, orig_start, orig_end, False)]))
+    return found[:MAX_DECODED_VIEWS]
 
 
 def _encoded_segments(text: str) -> list[re.Match[str]]:

@@ -146,3 +146,24 @@ def test_a_value_spelled_out_with_spaces_is_read_whole():
     found = [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"]
 
     assert [text[f.start : f.end] for f in found] == [spelled]
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "jane.doe [at] example [dot] com",
+        "jane.doe(at)example.com",
+        "jane at example dot com",
+    ],
+)
+def test_an_address_spelled_out_to_dodge_filters_is_found(spelled):
+    text = f"write to {spelled} soon"
+
+    found = [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"]
+
+    assert [text[f.start : f.end] for f in found] == [spelled]
+
+
+def test_prose_with_at_and_dot_is_not_an_address():
+    text = "I'm at work. Then we met at the cafe dot later"
+    assert [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"] == []
