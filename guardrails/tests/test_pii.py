@@ -173,3 +173,13 @@ def test_an_address_after_a_word_ending_in_ver_is_still_found(word):
 
     assert [text[f.start : f.end] for f in found] == ["10.20.30.40"]
     assert detect_pii("version 10.20.30.40") == []
+
+
+@pytest.mark.parametrize("separator", ["/", "_", "\n"])
+def test_a_card_written_with_other_separators_is_found(separator):
+    card = separator.join(["4111", "1111", "1111", "1111"])
+    text = f"card {card} ok"
+
+    found = [f for f in detect_pii(text) if f.type == "CREDIT_CARD"]
+
+    assert [text[f.start : f.end] for f in found] == [card]
