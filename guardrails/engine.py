@@ -94,28 +94,40 @@ class GuardFailed(Exception):
     """A detector failed and the policy fails closed."""
 
 
+def config_key(policy: dict[str, Any], rules: list[CompiledRule]) -> tuple:
+    """What decides the findings: the same text under the same configuration
+    finds the same values (see _recent)."""
+    return (
+        repr(sorted((k, repr(v)) for k, v in policy.items())),
+        tuple((r.name, r.expression.pattern) for r in rules),
+    )
+
+
 class Guard:
     def __init__(
-        self, policy: dict[str, Any], rules: list[CompiledRule], hash_key: bytes
+        self,
+        policy: dict[str, Any],
+        rules: list[CompiledRule],
+        hash_key: bytes,
+        *,
+        config: tuple | None = None,
     ) -> None:
+        """``config`` is ``config_key(policy, rules)``, given when it is known."""
         self.policy, self.rules, self._hash_key = policy, rules, hash_key
-        # What decides the findings: the same text under the same
-        # configuration finds the same values (see _recent).
-        self._config = (
-            repr(sorted((k, repr(v)) for k, v in policy.items())),
-            tuple((r.name, r.expression.pattern) for r in rules),
-        )
+        self._config = config if config is not None else config_key(policy, rules)
         self.hits: list[Hit] = []
         self._placeholders: dict[str, str] = {}
         self._counts: Counter[str] = Counter()
 
     def active(self, direction: str) -> bool:
         """Whether anything in the policy acts on ``direction``."""
+        return bool(self._acting(direction))
+
+    def _acting(self, direction: str) -> list[dict[str, Any]]:
+        """The detector and rule entries that act on ``direction``."""
         entries = [self.policy[name] for name in DETECTORS]
-        entries += [
-            {"action": r.action, "applies_to": r.applies_to} for r in self.rules
-        ]
-        return any(applies(entry, direction) for entry in entries)
+        entries += [_entry(rule) for rule in self.rules]
+        return [entry for entry in entries if applies(entry, direction)]
 
     def check(self, text: str, *, direction: str, source: str, location: str) -> str:
         """Return ``text`` as it may be forwarded, or raise Blocked."""
@@ -218,10 +230,7 @@ class Guard:
 
     def only_flags(self, direction: str) -> bool:
         """Whether everything acting on ``direction`` only flags (never alters)."""
-        entries = [self.policy[name] for name in DETECTORS]
-        entries += [_entry(rule) for rule in self.rules]
-        acting = [entry for entry in entries if applies(entry, direction)]
-        return all(entry["action"] == "flag" for entry in acting)
+        return all(entry["action"] == "flag" for entry in self._acting(direction))
 
     @property
     def restores(self) -> bool:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from asgiref.sync import sync_to_async
 
 from accounts.tenancy import tenant_context
-from guardrails.engine import Guard
+from guardrails.engine import Guard, config_key
 from guardrails.models import CustomRule, GuardrailPolicy
 from guardrails.policy import effective_policy
 from guardrails.rules import CompiledRule, RuleError, compile_rule
@@ -27,13 +27,17 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Guardrails:
-    organization_id: int
+    """One organisation's and project's guardrails, as loaded: what each
+    request's guard needs, worked out once per load rather than per request."""
+
     policy: dict
     rules: tuple[CompiledRule, ...]
+    hash_key: bytes
+    config: tuple
 
     def guard(self) -> Guard:
         """A fresh guard for one request."""
-        return Guard(self.policy, list(self.rules), _hash_key(self.organization_id))
+        return Guard(self.policy, list(self.rules), self.hash_key, config=self.config)
 
 
 _cache: dict[tuple[int, int], tuple[float, Guardrails]] = {}
@@ -69,7 +73,9 @@ def load(organization_id: int, project_id: int) -> Guardrails:
         )
     policy = effective_policy(layers.get(None), layers.get(project_id))
     rules = tuple(rule for row in rows if (rule := _compiled(row)) is not None)
-    return Guardrails(organization_id, policy, rules)
+    return Guardrails(
+        policy, rules, _hash_key(organization_id), config_key(policy, list(rules))
+    )
 
 
 def _compiled(row: CustomRule) -> CompiledRule | None:
