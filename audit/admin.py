@@ -67,6 +67,20 @@ class AuditedAdmin(admin.ModelAdmin):
         return entries
 
 
+class ReadOnlyAdmin(AuditedAdmin):
+    """Shown to staff, never added, changed or deleted here: such rows change
+    only through their services, or not at all."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def record_admin_change(
     action: str, request: HttpRequest, changes: list[tuple[Any, LogEntry]]
 ) -> None:

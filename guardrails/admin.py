@@ -1,23 +1,11 @@
 from django.contrib import admin
 
-from audit.admin import AuditedAdmin
+from audit.admin import ReadOnlyAdmin
 from guardrails.models import CustomRule, GuardrailEvent, GuardrailPolicy
 
 
-class ReadOnlyAdmin(AuditedAdmin):
-    """Shown to staff, changed only through the services (API and commands),
-    which validate, audit and compile what they store."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
+# Changed only through the services (API and commands), which validate,
+# audit and compile what they store.
 @admin.register(GuardrailPolicy)
 class GuardrailPolicyAdmin(ReadOnlyAdmin):
     list_display = ["organization", "project", "updated_at"]

@@ -1,13 +1,13 @@
 from django.contrib import admin, messages
 
-from audit.admin import AuditedAdmin
+from audit.admin import ReadOnlyAdmin
 from keys.models import ApiKey
 from keys.services import api_key_revoke
 from keys.usage_now import budget_usage, describe, describe_budgets, usage_now
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(AuditedAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     """Read-only view of gateway keys; the hash is never shown.
 
     Keys are revoked, never deleted: a deleted row would lose its usage history,
@@ -40,16 +40,7 @@ class ApiKeyAdmin(AuditedAdmin):
     fields = readonly_fields
     search_fields = ["name", "public_id", "organization__slug"]
 
-    def has_add_permission(self, request):
-        return False
-
     actions = ["revoke"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="use of its limits now")
     def use_of_limits(self, obj: ApiKey) -> str:

@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from audit.admin import AuditedAdmin
+from audit.admin import ReadOnlyAdmin
 from proxy.models import UsageRecord
 
 
 @admin.register(UsageRecord)
-class UsageRecordAdmin(AuditedAdmin):
+class UsageRecordAdmin(ReadOnlyAdmin):
     """Read-only: usage is the organisation's history and its bill."""
 
     list_display = [
@@ -21,12 +21,3 @@ class UsageRecordAdmin(AuditedAdmin):
     list_select_related = ["organization"]
     list_filter = ["status_code", "provider"]
     search_fields = ["request_id", "model"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
