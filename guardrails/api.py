@@ -176,13 +176,7 @@ def policy_document(organization: Organization, project: Project | None) -> dict
 def rule_document(rule: CustomRule) -> dict:
     return {
         "id": rule.pk,
-        "name": rule.name,
-        "kind": rule.kind,
-        "pattern": rule.pattern,
-        "action": rule.action,
-        "applies_to": rule.applies_to,
-        "case_sensitive": rule.case_sensitive,
-        "enabled": rule.enabled,
+        **services.rule_fields(rule),
         "project": rule.project.slug if rule.project_id and rule.project else None,
         "created_at": rule.created_at,
     }

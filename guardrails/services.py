@@ -81,7 +81,7 @@ def custom_rule_create(
             "guardrails.rule_created",
             organization=organization,
             target=rule,
-            after=_rule_fields(rule),
+            after=rule_fields(rule),
         )
     return rule
 
@@ -94,7 +94,7 @@ def custom_rule_update(*, rule: CustomRule, **changes: Any) -> CustomRule:
         raise RuleError(f"{unknown[0]} cannot be changed")
     with tenant_context(rule.organization_id):
         rule = CustomRule.objects.select_for_update().get(pk=rule.pk)
-        before = _rule_fields(rule)
+        before = rule_fields(rule)
         merged = {**before, **changes}
         merged.pop("name")
         enabled = merged.pop("enabled")
@@ -103,7 +103,7 @@ def custom_rule_update(*, rule: CustomRule, **changes: Any) -> CustomRule:
         fields = _checked_rule(name=rule.name, **merged)
         for name, value in {**fields, "enabled": enabled}.items():
             setattr(rule, name, value)
-        after = _rule_fields(rule)
+        after = rule_fields(rule)
         if after != before:
             rule.save()
             record(
@@ -122,7 +122,7 @@ def custom_rule_delete(*, rule: CustomRule) -> None:
             "guardrails.rule_deleted",
             organization=rule.organization_id,
             target=rule,
-            before=_rule_fields(rule),
+            before=rule_fields(rule),
         )
         rule.delete()
 
@@ -138,7 +138,8 @@ def _checked_rule(**fields: Any) -> dict[str, Any]:
     return {**fields, "name": name.strip(), "action": action, "applies_to": applies_to}
 
 
-def _rule_fields(rule: CustomRule) -> dict[str, Any]:
+def rule_fields(rule: CustomRule) -> dict[str, Any]:
+    """A rule's settings, as the audit trail and the API show them."""
     return {
         "name": rule.name,
         "kind": rule.kind,
