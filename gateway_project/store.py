@@ -11,6 +11,7 @@ hop to a thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +25,8 @@ import redis.asyncio as aredis
 from redis.exceptions import NoScriptError
 
 from gateway_project.passwords import redis_connection
+
+logger = logging.getLogger(__name__)
 
 
 class LocalStore:
@@ -98,8 +101,6 @@ class RedisStore:
         self._down_until = 0.0
 
     def _client(self) -> aredis.Redis:
-        if time.monotonic() < self._down_until:
-            raise redis.ConnectionError("Redis was unreachable a moment ago")
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
@@ -172,10 +173,17 @@ class RedisStore:
         return await self._run(run)
 
     async def _run(self, call: Callable[[aredis.Redis], Awaitable[Any]]) -> Any:
+        if time.monotonic() < self._down_until:
+            raise redis.ConnectionError("Redis was unreachable a moment ago")
         try:
             return await call(self._client())
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             self._down_until = time.monotonic() + settings.REDIS_RETRY_SECONDS
+            logger.error(
+                "Redis is unreachable (%s); not asked again for %s s",
+                exc,
+                settings.REDIS_RETRY_SECONDS,
+            )
             raise
 
     async def aclose(self) -> None:

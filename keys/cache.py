@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import TypeVar
@@ -34,11 +33,9 @@ LOCAL_CACHE_SECONDS = 5
 
 
 # While Redis cannot be reached, keys are verified against the database and
-# kept here, in this process, for LOCAL_CACHE_SECONDS; Redis is tried again
-# after OUTAGE_RETRY_SECONDS.
+# kept here, in this process, for LOCAL_CACHE_SECONDS. The store itself stops
+# asking a Redis that failed for REDIS_RETRY_SECONDS (gateway_project.store).
 _outage = LocalStore()
-OUTAGE_RETRY_SECONDS = 1.0
-_down_until = 0.0
 
 
 def _ttl(shared: RedisStore | LocalStore | None = None) -> float:
@@ -50,19 +47,13 @@ def _ttl(shared: RedisStore | LocalStore | None = None) -> float:
 async def resilient(call: Callable[[RedisStore | LocalStore], Awaitable[T]]) -> T:
     """Run ``call`` on the shared store, or on this process's memory while
     Redis is unreachable, so keys still authenticate during an outage."""
-    global _down_until
     shared = store()
-    if isinstance(shared, RedisStore) and time.monotonic() >= _down_until:
-        try:
-            return await call(shared)
-        except (RedisError, OSError) as exc:
-            _down_until = time.monotonic() + OUTAGE_RETRY_SECONDS
-            logger.error(
-                "Redis is unreachable (%s): keys are verified against the "
-                "database and cached per process until it is back",
-                exc,
-            )
-    return await call(_outage if isinstance(shared, RedisStore) else shared)
+    if not isinstance(shared, RedisStore):
+        return await call(shared)
+    try:
+        return await call(shared)
+    except (RedisError, OSError):
+        return await call(_outage)
 
 
 @lru_cache(maxsize=8)
