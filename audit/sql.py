@@ -81,6 +81,70 @@ BACKWARD = [
     "DROP FUNCTION IF EXISTS warden_audit_guard()",
 ]
 
+# How long an organisation's records are kept, for every purge (audit records
+# here, guardrail events in guardrails/sql.py): the longest retention in force
+# at any time in the last 30 days, from the owner-only history, so a shortened
+# retention takes effect only after 30 days.
+EFFECTIVE_RETENTION = """
+CREATE OR REPLACE FUNCTION warden_effective_retention(org bigint)
+RETURNS integer LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+DECLARE
+    days integer;
+BEGIN
+    SELECT warden_retention_days(o.plan, o.audit_retention_days)
+      INTO days FROM accounts_organization o WHERE o.id = org;
+    IF days IS NULL THEN
+        RAISE EXCEPTION 'no organisation %', org;
+    END IF;
+    RETURN GREATEST(days,
+        (SELECT max(h.days) FROM warden_private.retention_history h
+          WHERE h.organization_id = org
+            AND h.changed_at > now() - interval '30 days'),
+        (SELECT h.days FROM warden_private.retention_history h
+          WHERE h.organization_id = org
+            AND h.changed_at <= now() - interval '30 days'
+          ORDER BY h.changed_at DESC LIMIT 1));
+END;
+$$
+"""
+
+PURGE = """
+CREATE OR REPLACE FUNCTION warden_audit_purge(org bigint)
+RETURNS TABLE(removed bigint, through_seq bigint, through_hash text, days integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    previous_org text := current_setting('warden.organization_id', true);
+    previous_platform text := current_setting('warden.cross_tenant', true);
+BEGIN
+    IF org IS NULL THEN
+        days := 365;
+        PERFORM set_config('warden.cross_tenant', 'on', true);
+    ELSE
+        days := warden_effective_retention(org);
+        PERFORM set_config('warden.organization_id', org::text, true);
+    END IF;
+    -- recorded_at, stamped by the database: the application cannot backdate.
+    SELECT max(e.seq) INTO through_seq FROM "audit_auditevent" e
+     WHERE e.organization_id IS NOT DISTINCT FROM org
+       AND e.recorded_at < now() - make_interval(days => warden_audit_purge.days);
+    removed := 0;
+    IF through_seq IS NOT NULL THEN
+        SELECT e.hash INTO through_hash FROM "audit_auditevent" e
+         WHERE e.organization_id IS NOT DISTINCT FROM org AND e.seq = through_seq;
+        PERFORM set_config('warden.audit_purge', 'on', true);
+        DELETE FROM "audit_auditevent" e
+         WHERE e.organization_id IS NOT DISTINCT FROM org AND e.seq <= through_seq;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        PERFORM set_config('warden.audit_purge', '', true);
+    END IF;
+    PERFORM set_config('warden.organization_id', COALESCE(previous_org, ''), true);
+    PERFORM set_config('warden.cross_tenant', COALESCE(previous_platform, ''), true);
+    RETURN NEXT;
+END;
+$$
+"""
+
+
 RETENTION_FORWARD = [
     """
 CREATE OR REPLACE FUNCTION warden_audit_stamp() RETURNS trigger
@@ -140,58 +204,14 @@ INSERT INTO warden_private.retention_history (organization_id, days, changed_at)
 SELECT id, warden_retention_days(plan, audit_retention_days), created_at
   FROM accounts_organization
 """,
-    """
-CREATE FUNCTION warden_audit_purge(org bigint)
-RETURNS TABLE(removed bigint, through_seq bigint, through_hash text, days integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    previous_org text := current_setting('warden.organization_id', true);
-    previous_platform text := current_setting('warden.cross_tenant', true);
-BEGIN
-    IF org IS NULL THEN
-        days := 365;
-        PERFORM set_config('warden.cross_tenant', 'on', true);
-    ELSE
-        SELECT warden_retention_days(o.plan, o.audit_retention_days)
-          INTO days FROM accounts_organization o WHERE o.id = org;
-        IF days IS NULL THEN
-            RAISE EXCEPTION 'no organisation %', org;
-        END IF;
-        -- The longest retention in effect at any time in the last 30 days.
-        days := GREATEST(days,
-            (SELECT max(h.days) FROM warden_private.retention_history h
-              WHERE h.organization_id = org
-                AND h.changed_at > now() - interval '30 days'),
-            (SELECT h.days FROM warden_private.retention_history h
-              WHERE h.organization_id = org
-                AND h.changed_at <= now() - interval '30 days'
-              ORDER BY h.changed_at DESC LIMIT 1));
-        PERFORM set_config('warden.organization_id', org::text, true);
-    END IF;
-    -- recorded_at, stamped by the database: the application cannot backdate.
-    SELECT max(e.seq) INTO through_seq FROM "audit_auditevent" e
-     WHERE e.organization_id IS NOT DISTINCT FROM org
-       AND e.recorded_at < now() - make_interval(days => warden_audit_purge.days);
-    removed := 0;
-    IF through_seq IS NOT NULL THEN
-        SELECT e.hash INTO through_hash FROM "audit_auditevent" e
-         WHERE e.organization_id IS NOT DISTINCT FROM org AND e.seq = through_seq;
-        PERFORM set_config('warden.audit_purge', 'on', true);
-        DELETE FROM "audit_auditevent" e
-         WHERE e.organization_id IS NOT DISTINCT FROM org AND e.seq <= through_seq;
-        GET DIAGNOSTICS removed = ROW_COUNT;
-        PERFORM set_config('warden.audit_purge', '', true);
-    END IF;
-    PERFORM set_config('warden.organization_id', COALESCE(previous_org, ''), true);
-    PERFORM set_config('warden.cross_tenant', COALESCE(previous_platform, ''), true);
-    RETURN NEXT;
-END;
-$$
-""",
+    EFFECTIVE_RETENTION,
+    "REVOKE ALL ON FUNCTION warden_effective_retention(bigint) FROM PUBLIC",
+    PURGE,
     "REVOKE ALL ON FUNCTION warden_audit_purge(bigint) FROM PUBLIC",
 ]
 
 RETENTION_BACKWARD = [
+    "DROP FUNCTION IF EXISTS warden_effective_retention(bigint)",
     'DROP TRIGGER IF EXISTS audit_stamp ON "audit_auditevent"',
     "DROP FUNCTION IF EXISTS warden_audit_stamp()",
     "DROP TRIGGER IF EXISTS organization_retention_noted ON accounts_organization",
@@ -199,4 +219,11 @@ RETENTION_BACKWARD = [
     "DROP SCHEMA IF EXISTS warden_private CASCADE",
     "DROP FUNCTION IF EXISTS warden_retention_days(text, integer)",
     "DROP FUNCTION IF EXISTS warden_audit_purge(bigint)",
+]
+
+# For databases migrated before the rule became its own function (0006).
+SHARED_RETENTION_FORWARD = [
+    EFFECTIVE_RETENTION,
+    "REVOKE ALL ON FUNCTION warden_effective_retention(bigint) FROM PUBLIC",
+    PURGE,
 ]

@@ -4,8 +4,7 @@ purge the application role may call but not imitate.
 The application role can only insert and read guardrail events
 (``accounts.database.append_only``). ``warden_guardrail_purge`` runs as the
 owner and removes an organisation's events older than its audit retention,
-with the same rule as ``warden_audit_purge`` (audit/sql.py): the longest
-retention in force during the last 30 days, from the owner-only history.
+by the rule every purge uses (``warden_effective_retention``, audit/sql.py).
 """
 
 FORWARD = [
@@ -31,19 +30,7 @@ DECLARE
     removed bigint;
     previous_org text := current_setting('warden.organization_id', true);
 BEGIN
-    SELECT warden_retention_days(o.plan, o.audit_retention_days)
-      INTO days FROM accounts_organization o WHERE o.id = org;
-    IF days IS NULL THEN
-        RAISE EXCEPTION 'no organisation %', org;
-    END IF;
-    days := GREATEST(days,
-        (SELECT max(h.days) FROM warden_private.retention_history h
-          WHERE h.organization_id = org
-            AND h.changed_at > now() - interval '30 days'),
-        (SELECT h.days FROM warden_private.retention_history h
-          WHERE h.organization_id = org
-            AND h.changed_at <= now() - interval '30 days'
-          ORDER BY h.changed_at DESC LIMIT 1));
+    days := warden_effective_retention(org);
     PERFORM set_config('warden.organization_id', org::text, true);
     DELETE FROM "guardrails_guardrailevent" e
      WHERE e.organization_id = org

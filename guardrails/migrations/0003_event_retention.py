@@ -18,7 +18,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("guardrails", "0002_row_level_security"),
-        ("audit", "0005_retention_trusts_the_database"),
+        ("audit", "0006_one_retention_rule"),
     ]
 
     operations = [migrations.RunPython(forward, backward)]
