@@ -265,7 +265,17 @@ def test_a_secret_known_by_its_name_is_redacted_in_a_stream(size):
     assert sent.startswith("Config: password = [SECRET_1] lorem")
 
 
-def test_a_text_sent_again_gets_the_findings_of_its_own_configuration():
+def test_a_text_sent_again_gets_the_findings_of_its_own_configuration(monkeypatch):
+    from guardrails import engine
+
+    scans = []
+    real_scan = engine.scan
+    monkeypatch.setattr(
+        engine,
+        "scan",
+        lambda text, wanted: scans.append(text) or real_scan(text, wanted),
+    )
+    _recent.clear()
     text = f"mail {EMAIL}"
     flagging = guard(pii={"action": "flag"})
     flagging.check(text, direction="input", source="user", location="a")
@@ -274,12 +284,14 @@ def test_a_text_sent_again_gets_the_findings_of_its_own_configuration():
     again.check(text, direction="input", source="user", location="b")
     redacting = guard(pii={"action": "redact"})
 
+    assert len(scans) == 1  # the second time, remembered
     assert [h.type for h in again.hits] == ["EMAIL_ADDRESS"]
     assert again.hits[0].location == "b[5:25]"
     assert (
         redacting.check(text, direction="input", source="user", location="c")
         == "mail [EMAIL_1]"
     )
+    assert len(scans) == 2  # another configuration, scanned afresh
 
 
 def test_a_value_split_across_parts_is_redacted_where_it_starts():
