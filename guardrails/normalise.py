@@ -90,11 +90,11 @@ _HEX_SEPARATORS = re.compile(r"[ :]")
 # Spelled-out addresses: a bracketed "at" with dots or bracketed "dot"s, or
 # the plain words "at" and "dot" (at least one "dot", so prose is left alone).
 _BRACKETED_ADDRESS = re.compile(
-    r"[\w.+-]+\s*[\[({]at[\])}]\s*[\w-]+(?:\s*(?:[\[({]dot[\])}]|\.)\s*[\w-]+)+",
+    r"(?<![\w.+-])[\w.+-]+\s*[\[({]at[\])}]\s*[\w-]+(?:\s*(?:[\[({]dot[\])}]|\.)\s*[\w-]+)+",
     re.IGNORECASE,
 )
 _WORDED_ADDRESS = re.compile(
-    r"[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+", re.IGNORECASE
+    r"(?<![\w.+-])[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+", re.IGNORECASE
 )
 _AT = re.compile(r"\s*(?:[\[({]at[\])}]|\sat\s)\s*", re.IGNORECASE)
 _DOT = re.compile(r"\s*(?:[\[({]dot[\])}]|\sdot\s|\.)\s*", re.IGNORECASE)
@@ -179,9 +179,7 @@ def views(text: str) -> list[View]:
     result.extend(_decoded_views(base))
     if " " in text:
         result.extend(_spaced_views(base))
-    lowered = base.text.lower()
-    if " at " in lowered or "at]" in lowered or "at)" in lowered or "at}" in lowered:
-        result.extend(_spelled_address_views(base))
+    result.extend(_spelled_address_views(base))
     return result
 
 
@@ -272,8 +270,15 @@ def _spaced_views(base: View) -> list[View]:
 def _spelled_address_views(base: View) -> list[View]:
     """Addresses written out to dodge filters: ``jane [at] example [dot] com``,
     ``jane at example dot com``, read as ``jane@example.com``."""
+    lowered = base.text.lower()
+    patterns = []
+    if "at]" in lowered or "at)" in lowered or "at}" in lowered:
+        patterns.append(_BRACKETED_ADDRESS)
+    # "at" and "dot" are everyday words; both must be there, spaced as words.
+    if " at " in lowered and " dot " in lowered:
+        patterns.append(_WORDED_ADDRESS)
     found = []
-    for pattern in (_BRACKETED_ADDRESS, _WORDED_ADDRESS):
+    for pattern in patterns:
         for match in pattern.finditer(base.text):
             address = _AT.sub("@", match.group())
             address = _DOT.sub(".", address)
