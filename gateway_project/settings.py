@@ -265,6 +265,11 @@ ANTHROPIC_DEFAULT_MAX_TOKENS = env.integer("ANTHROPIC_DEFAULT_MAX_TOKENS", 4096)
 GUARDRAILS_STREAM_HOLD_BACK = env.integer(
     "GUARDRAILS_STREAM_HOLD_BACK", 128, minimum=16
 )
+# A class scoring prompts for jailbreaks beside the phrase rules (see
+# guardrails/jailbreak.py); empty for the rules alone.
+GUARDRAILS_JAILBREAK_CLASSIFIER = env.string(
+    "GUARDRAILS_JAILBREAK_CLASSIFIER", "guardrails.jailbreak_model.LinearModel"
+)
 # A concurrency slot a crashed worker never released stops counting after this.
 LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=1)
 

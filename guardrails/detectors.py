@@ -29,7 +29,8 @@ def secrets(text: str) -> list[Finding]:
 
 @lru_cache(maxsize=64)
 def jailbreak(source: str, threshold: float) -> Detector:
-    """Findings for each category scoring ``threshold`` or more."""
+    """One finding for each category scoring ``threshold`` or more, spanning
+    the evidence for it (the whole text when a model alone gave it)."""
     from guardrails.jailbreak import assess
 
     as_source = JAILBREAK_SOURCES.get(source, source)
@@ -38,12 +39,11 @@ def jailbreak(source: str, threshold: float) -> Detector:
         assessment = assess(text, source=as_source)
         found = []
         for category in assessment.categories(threshold):
-            score = assessment.scores[category]
             spans = [f for f in assessment.findings if f.type == category]
-            spans = spans or [Finding("jailbreak", category, 0, len(text), score)]
-            found += [
-                Finding("jailbreak", category, f.start, f.end, score) for f in spans
-            ]
+            start = min((f.start for f in spans), default=0)
+            end = max((f.end for f in spans), default=len(text))
+            score = assessment.scores[category]
+            found.append(Finding("jailbreak", category, start, end, score))
         return found
 
     return detect

@@ -42,6 +42,7 @@ from guardrails.jailbreak_rules import (
 from guardrails.normalise import views
 
 DETECTOR = "jailbreak"
+ATTACK = "attack"
 DEFAULT_THRESHOLD = 0.5
 SOURCES = ("user", "system", "tool", "document")
 DATA_SOURCES = frozenset({"tool", "document"})
@@ -59,6 +60,8 @@ MAX_FINDINGS_PER_RULE = 32
 # each rule's ``behind``).
 AHEAD = 300
 SKIP = 150
+# Texts up to this long are read whole by each rule their keys wake.
+SHORT = 2 * (AHEAD + SKIP)
 
 
 Span = tuple[int, int]
@@ -80,7 +83,11 @@ class Assessment:
 
 
 class Classifier(Protocol):
-    """A local model that scores text per category, from 0 to 1."""
+    """A local model that scores text per category, from 0 to 1.
+
+    A model that tells attacks from other text but not one kind from another
+    answers under the key ``"attack"`` (``ATTACK``).
+    """
 
     def scores(self, text: str, *, source: str) -> Mapping[str, float]: ...
 
@@ -159,6 +166,29 @@ def _windows(text: str, lowered: str, source: str) -> dict[int, list[Span]]:
     """
     size = len(text)
     windows: dict[int, list[Span]] = {}
+    if size <= SHORT:
+        # A prompt this short is one window: each rule a key wakes reads it
+        # all, once, instead of a window per key.
+        whole = [(0, size)]
+        for match in _ANCHORS.finditer(lowered):
+            start, key = match.start(), match.group()
+            if len(key) <= 2 and start and lowered[start - 1].isalnum():
+                continue
+            for index in _KEY_RULES[key]:
+                windows[index] = whole
+    else:
+        _keyed_windows(lowered, windows)
+    for index, rule in _WHOLE_TEXT:
+        if source not in rule.sources:
+            continue
+        haystack = text if rule.cased else lowered
+        if not rule.keys or any(key in haystack for key in rule.keys):
+            windows[index] = [(0, size)]
+    return {i: spans for i, spans in windows.items() if source in RULES[i].sources}
+
+
+def _keyed_windows(lowered: str, windows: dict[int, list[Span]]) -> None:
+    size = len(lowered)
     skip_until: dict[str, int] = {}
     for match in _ANCHORS.finditer(lowered):
         start, key = match.start(), match.group()
@@ -175,13 +205,6 @@ def _windows(text: str, lowered: str, source: str) -> dict[int, list[Span]]:
         for index in _KEY_RULES[key]:
             span = (max(0, start - RULES[index].behind), end)
             _extend(windows.setdefault(index, []), span)
-    for index, rule in _WHOLE_TEXT:
-        if source not in rule.sources:
-            continue
-        haystack = text if rule.cased else lowered
-        if not rule.keys or any(key in haystack for key in rule.keys):
-            windows[index] = [(0, size)]
-    return {i: spans for i, spans in windows.items() if source in RULES[i].sources}
 
 
 def _extend(spans: list[Span], span: Span) -> None:
@@ -354,6 +377,14 @@ def _either(*scores: float) -> float:
 def _combine(
     scores: dict[str, float], extra: Mapping[str, float], text: str
 ) -> list[Finding]:
+    extra = dict(extra)
+    attack = extra.pop(ATTACK, None)
+    if attack is not None:
+        # "An attack, of no stated kind": evidence for the kind the rules
+        # rate highest, or role confusion (personas and games, the attacks
+        # that need no attack phrase) when they rate none.
+        top = max(CATEGORIES, key=lambda c: scores[c]) if any(scores.values()) else ROLE
+        extra[top] = _either(float(extra.get(top, 0.0)), float(attack))
     findings = []
     for category in CATEGORIES:
         value = min(max(float(extra.get(category, 0.0)), 0.0), 1.0)
@@ -363,6 +394,12 @@ def _combine(
                 Finding(DETECTOR, category, 0, len(text), value, "classifier")
             )
     return findings
+
+
+def prepare() -> None:
+    """Load the configured classifier now rather than on the first prompt
+    (the shipped model takes about 80 ms to read)."""
+    _classifier(_classifier_path())
 
 
 def _classifier_path() -> str:

@@ -7,6 +7,7 @@ import logging
 
 from audit.security import close_writer
 from gateway_project.store import RedisStore, store
+from guardrails.jailbreak import prepare as prepare_jailbreak
 from providers.http import close_client
 from proxy.usage import close_recorder
 
@@ -17,6 +18,7 @@ async def lifespan(scope, receive, send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            prepare_jailbreak()
             # Django's start-up objects live as long as the worker: keeping them
             # out of the collector's sweeps shortens its pauses under load.
             gc.freeze()

@@ -128,7 +128,8 @@ def test_unknown_source_is_refused() -> None:
         assess("hello", source="email")
 
 
-def test_threshold_decides_flagging() -> None:
+def test_threshold_decides_flagging(settings) -> None:
+    settings.GUARDRAILS_JAILBREAK_CLASSIFIER = ""  # the rules' own scores
     seen = assess("Let's play a game, you are now a pirate.")
 
     assert 0 < seen.score < 0.5
@@ -163,7 +164,11 @@ def test_megabyte_input_is_scanned_to_the_end() -> None:
     seen = assess(text)
 
     assert len(text) > 1_000_000
-    finding = next(f for f in seen.findings if f.type == "instruction_hijacking")
+    finding = next(
+        f
+        for f in seen.findings
+        if f.type == "instruction_hijacking" and f.rule != "classifier"
+    )
     assert finding.start == len(prose) + len("Now ")
 
 
@@ -205,7 +210,7 @@ def test_classifier_scores_are_combined_with_the_rules(settings) -> None:
     assert not flagged(assess("Tell me about sailing in the Caribbean."))
 
 
-def test_no_classifier_is_loaded_by_default(settings) -> None:
+def test_classifier_can_be_turned_off(settings) -> None:
     settings.GUARDRAILS_JAILBREAK_CLASSIFIER = ""
 
     assert not any(f.rule == "classifier" for f in assess("you are a pirate").findings)
