@@ -63,6 +63,17 @@ class Slot:
         self.container[self.key] = text
 
 
+class NumberSlot(Slot):
+    """A long integer inside a message (a tool's input, say): a card or phone
+    number sent as a JSON number is read as its digits, and redacting it
+    sends the placeholder as a string."""
+
+    @property
+    def text(self) -> str:
+        value = self.container[self.key]
+        return value if isinstance(value, str) else str(value)
+
+
 def chat_request(body: dict) -> Iterator[Slot]:
     """Every text of an OpenAI chat completions request: messages of every
     role and their parts, tool calls and results, and every other string the
@@ -82,7 +93,7 @@ def request_texts(body: dict) -> Iterator[Slot]:
             for i, message in enumerate(value):
                 role = message.get("role", "") if isinstance(message, dict) else ""
                 source = ROLE_SOURCES.get(role, "user")
-                yield from _walk(value, i, f"messages[{i}]", source)
+                yield from _walk(value, i, f"messages[{i}]", source, numbers=True)
         elif key not in VOCABULARY:
             yield from _walk(body, key, key, "system")
 
@@ -193,14 +204,20 @@ def _leaves(holder: Any, key: Any, where: str, source: str) -> Iterator[Slot]:
             yield from _leaves(value, i, f"{where}[{i}]", source)
 
 
-def _walk(holder: Any, key: Any, where: str, source: str) -> Iterator[Slot]:
+def _walk(
+    holder: Any, key: Any, where: str, source: str, *, numbers: bool = False
+) -> Iterator[Slot]:
+    """``numbers``: also read long integers (inside messages only: elsewhere
+    they are the API's own settings, such as ``seed``)."""
     value = holder[key]
     if isinstance(value, str):
         if not value.startswith("data:"):  # an inline image or file, in base64
             yield Slot(holder, key, where, source)
+    elif numbers and _long_integer(value):
+        yield NumberSlot(holder, key, where, source)
     elif isinstance(value, list):
         for i in range(len(value)):
-            yield from _walk(value, i, f"{where}[{i}]", source)
+            yield from _walk(value, i, f"{where}[{i}]", source, numbers=numbers)
     elif isinstance(value, dict):
         source = DATA_BLOCKS.get(str(value.get("type")), source)
         binary = value.get("type") in BINARY_BLOCKS
@@ -209,7 +226,16 @@ def _walk(holder: Any, key: Any, where: str, source: str) -> Iterator[Slot]:
                 continue
             if name == "input_audio":  # base64 audio
                 continue
-            yield from _walk(value, name, f"{where}.{name}", source)
+            yield from _walk(value, name, f"{where}.{name}", source, numbers=numbers)
+
+
+def _long_integer(value: Any) -> bool:
+    # Nine digits and up: SSNs, phone and card numbers; not counts or flags.
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and abs(value) >= 100_000_000
+    )
 
 
 def _list(value: Any) -> list:

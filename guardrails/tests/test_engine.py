@@ -324,3 +324,36 @@ def test_parts_without_a_split_value_are_left_alone():
         g.check_across(parts, direction="input", source="user", location="m") == parts
     )
     assert g.hits == []
+
+
+def test_long_numbers_inside_messages_are_read_and_redacted_as_text():
+    body = {
+        "max_tokens": 1024,
+        "seed": 4111111111111111,  # the API's own setting: never read
+        "messages": [
+            {
+                "role": "assistant",
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "input": {"card": 4111111111111111, "count": 3, "ok": True},
+                    }
+                ],
+            }
+        ],
+    }
+    g = guard(pii={"action": "redact"})
+
+    slots = list(messages_request(body))
+    for slot in slots:
+        checked = g.check(slot.text, direction="input", source="user", location="x")
+        if checked != slot.text:
+            slot.replace(checked)
+
+    assert [s.location for s in slots] == ["messages[0].content[0].input.card"]
+    assert body["messages"][0]["content"][0]["input"] == {
+        "card": "[CARD_1]",
+        "count": 3,
+        "ok": True,
+    }
+    assert body["seed"] == 4111111111111111
