@@ -64,3 +64,55 @@ class ProjectAdmin(AuditedAdmin):
 class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "organization", "role"]
     list_select_related = ["user", "organization"]
+
+
+# Sign-in records of django-allauth and django-otp. Secrets (TOTP keys,
+# passkey data, OAuth tokens and apps) are never shown: those admins are
+# removed, and the rest derive from AuditedAdmin like every other.
+def _replace_admin(model, admin_class=None) -> None:
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    if admin_class is not None:
+        admin.site.register(model, admin_class)
+
+
+class EmailAddressAdmin(AuditedAdmin):
+    list_display = ("email", "user", "primary", "verified")
+    search_fields = ("email",)
+    raw_id_fields = ("user",)
+
+
+class SocialAccountAdmin(AuditedAdmin):
+    list_display = ("user", "provider", "uid", "last_login")
+    readonly_fields = ("user", "provider", "uid", "last_login", "date_joined")
+    exclude = ("extra_data",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+class UserSessionAdmin(AuditedAdmin):
+    list_display = ("user", "ip", "created_at", "last_seen_at")
+    readonly_fields = ("user", "ip", "created_at", "last_seen_at", "user_agent")
+    exclude = ("session_key", "data")
+
+    def has_add_permission(self, request):
+        return False
+
+
+def _sign_in_admins() -> None:
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+    from allauth.usersessions.models import UserSession
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _replace_admin(EmailAddress, EmailAddressAdmin)
+    _replace_admin(SocialAccount, SocialAccountAdmin)
+    _replace_admin(UserSession, UserSessionAdmin)
+    for model in (Authenticator, SocialApp, SocialToken, StaticDevice, TOTPDevice):
+        _replace_admin(model)
+
+
+_sign_in_admins()

@@ -6,7 +6,12 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.middleware import stamp_sign_in
+
         post_migrate.connect(_grant_app_role, sender=self)
+        user_logged_in.connect(stamp_sign_in, dispatch_uid="accounts-signed-in-at")
 
 
 def _grant_app_role(sender, using: str = "default", **kwargs) -> None:

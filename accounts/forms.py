@@ -13,13 +13,19 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+
+from allauth.account.forms import LoginForm
+
+from gateway_project.clientaddr import request_address
 
 security_logger = logging.getLogger("warden.security.auth")
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
+class ThrottledLoginForm(LoginForm):
+    """allauth's sign-in form, with a count of failures per name and address
+    on top of allauth's own limits."""
+
     def clean(self) -> dict[str, Any]:
         # Every attempt is counted before its password is checked, so parallel
         # guesses cannot all pass under the limit; a success gives it back.
@@ -38,9 +44,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def _counters(self) -> list[tuple[str, int]]:
         # As Django compares it (NFKC), so look-alike spellings share a count.
-        typed = str(self.data.get("username", "")).strip()[:150]
+        typed = str(self.data.get("login", "")).strip()[:254]
         name = get_user_model().normalize_username(typed).casefold()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = request_address(self.request) if self.request else ""
         return [
             (f"signin-failures:name:{name}", settings.SIGNIN_FAILURES_PER_NAME),
             (f"signin-failures:addr:{address}", settings.SIGNIN_FAILURES_PER_ADDRESS),

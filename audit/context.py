@@ -7,7 +7,6 @@ one call and without being handed the request.
 from __future__ import annotations
 
 import contextvars
-import ipaddress
 import re
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.http import HttpRequest
+
+from gateway_project.clientaddr import request_address
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,6 @@ def request_id(given: str = "") -> str:
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-def client_address(value: str) -> str:
-    """A valid IP address in its canonical text, or nothing."""
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return ""
-
-
 def from_request(request: HttpRequest) -> AuditContext:
     user = getattr(request, "user", None)
     actor = (
@@ -96,7 +89,7 @@ def from_request(request: HttpRequest) -> AuditContext:
     )
     return AuditContext(
         actor=actor,
-        ip_address=client_address(request.META.get("REMOTE_ADDR", "")),
+        ip_address=request_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         request_id=request_id(request.META.get("HTTP_X_REQUEST_ID", "")),
     )

@@ -29,9 +29,10 @@ from django.db import DatabaseError, DataError, IntegrityError, close_old_connec
 from asgiref.sync import sync_to_async
 
 from accounts.tenancy import tenant_context
-from audit.context import Actor, bound, client_address
+from audit.context import Actor, bound
 from audit.models import AuditEvent
 from audit.services import AuditWriteError, record
+from gateway_project.clientaddr import canonical
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("warden.security.proxy")
@@ -239,7 +240,7 @@ def _write(event: SecurityEvent) -> None:
         detail["window_seconds"] = WINDOW_SECONDS
     with bound(
         actor=Actor.api_key(event.api_key),
-        ip_address=client_address(event.client_ip),
+        ip_address=canonical(event.client_ip),
         user_agent=event.user_agent,
         request_id=event.request_id,
     ):

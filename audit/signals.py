@@ -67,9 +67,11 @@ def _within_budget(address: str) -> bool:
 
 
 def _named_user(credentials: dict) -> Any:
+    # By name, or by address when the sign-in form was given one.
     user_model = get_user_model()
-    name = credentials.get(user_model.USERNAME_FIELD)
-    if not isinstance(name, str) or not name:
-        return None
-    lookup = {user_model.USERNAME_FIELD: name}
-    return user_model._default_manager.filter(**lookup).first()
+    for field in (user_model.USERNAME_FIELD, "email"):
+        name = credentials.get(field)
+        if isinstance(name, str) and name:
+            lookup = {f"{field}__iexact" if field == "email" else field: name}
+            return user_model._default_manager.filter(**lookup).first()
+    return None

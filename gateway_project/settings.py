@@ -79,7 +79,18 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "rest_framework",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.openid_connect",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "keys",
     "providers",
@@ -95,6 +106,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "accounts.middleware.PlatformAdminMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -234,9 +249,128 @@ SIGNIN_FAILURE_WINDOW_SECONDS = env.integer(
     "SIGNIN_FAILURE_WINDOW_SECONDS", 900, minimum=1
 )
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Client addresses: the connection's, unless it comes from one of these
+# networks (a load balancer or reverse proxy), whose X-Forwarded-For is then
+# read from the right, skipping the trusted hops.
+TRUSTED_PROXIES = env.csv("TRUSTED_PROXIES", [])
+
+# Sign-in: django-allauth. Email and password, email codes, passkeys
+# (WebAuthn), TOTP with recovery codes, GitHub and Google.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.ThrottledLoginForm"}
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.integer(
+    "REAUTHENTICATION_SECONDS", 300, minimum=30
+)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Warden] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# allauth's own limits on every form that sends mail or checks a secret,
+# counted in the shared cache (per client address, per account, per key).
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "request_login_code": "20/m/ip,3/m/key",
+    "change_phone": "1/m/user",
+    "verify_phone": "1/30s/key",
+}
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_PASSKEY_SIGNUP_ENABLED = True
+MFA_TOTP_ISSUER = "Warden"
+# Passkeys are bound to this domain (the relying party), never to the Host
+# header of a request; it must be the dashboard's host or a parent of it.
+WEBAUTHN_RP_ID = env.string("WEBAUTHN_RP_ID", "localhost")
+WEBAUTHN_RP_NAME = env.string("WEBAUTHN_RP_NAME", "Warden")
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# GitHub and Google accounts, configured here (never in database rows). Google
+# is reached over OpenID Connect; GOOGLE_OIDC_URL exists for tests.
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+_github_id = env.string("GITHUB_CLIENT_ID")
+if _github_id:
+    SOCIALACCOUNT_PROVIDERS["github"] = {
+        "APPS": [
+            {
+                "client_id": _github_id,
+                "secret": secret_sources.lookup("GITHUB_CLIENT_SECRET") or "",
+            }
+        ],
+        "SCOPE": ["read:user", "user:email"],
+        "VERIFIED_EMAIL": False,
+        **(
+            {"GITHUB_URL": env.string("GITHUB_URL")} if env.string("GITHUB_URL") else {}
+        ),
+    }
+_google_id = env.string("GOOGLE_CLIENT_ID")
+if _google_id:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "APPS": [
+            {
+                "provider_id": "google",
+                "name": "Google",
+                "client_id": _google_id,
+                "secret": secret_sources.lookup("GOOGLE_CLIENT_SECRET") or "",
+                "settings": {
+                    "server_url": env.string(
+                        "GOOGLE_OIDC_URL", "https://accounts.google.com"
+                    ),
+                    "scope": ["openid", "email", "profile"],
+                },
+            }
+        ],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+
+# Sessions: in the database, ended after SESSION_IDLE_SECONDS without a
+# request and SESSION_MAX_SECONDS after sign-in whatever happens.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.integer("SESSION_IDLE_SECONDS", 2 * 3600, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_MAX_SECONDS = env.integer("SESSION_MAX_SECONDS", 24 * 3600, minimum=60)
+
+# Mail: printed to the console in development, SMTP in production.
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "warden@localhost")
+if env.string("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.string("EMAIL_HOST")
+    EMAIL_PORT = env.integer("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env.string("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = secret_sources.lookup("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Staff reach the admin only after a second factor (django-otp).
+OTP_TOTP_ISSUER = "Warden admin"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

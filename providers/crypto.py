@@ -11,12 +11,15 @@ still unwrap while it holds their key.
 
 from __future__ import annotations
 
+import base64
 import os
 
 from django.conf import settings
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -131,3 +134,43 @@ def rewrap(
 def _check_key(key: bytes) -> None:
     if len(key) != KEY_BYTES:
         raise CryptoError(f"AES-256 keys are {KEY_BYTES} bytes, not {len(key)}")
+
+
+# Small secrets of the platform itself (a person's TOTP key, say) ----------
+SEALED_PREFIX = "sealed1:"
+
+
+def seal_text(text: str, purpose: str) -> str:
+    """Return ``text`` encrypted under the active master key, as printable text.
+
+    The key is derived from the master key for ``purpose``, so a sealed value
+    opens only for the purpose it was sealed for. The master key's id is kept
+    with it: a value opens while MASTER_KEYS still holds that key.
+    """
+    ring = keyring()
+    if not ring:
+        # Shortcut: under MASTER_KEY_BACKEND=vault-transit with no keyring
+        # these values have no key; sealing them with Transit is not built.
+        raise CryptoError("MASTER_KEYS is empty: nothing to seal this value with")
+    key_id, master = ring[0]
+    blob = encrypt(_purpose_key(master, purpose), text.encode(), purpose.encode())
+    return f"{SEALED_PREFIX}{key_id}:{base64.urlsafe_b64encode(blob).decode()}"
+
+
+def open_text(value: str, purpose: str) -> str:
+    """Return the text ``seal_text`` sealed; a value never sealed as it is."""
+    if not value.startswith(SEALED_PREFIX):
+        return value
+    key_id, _, encoded = value[len(SEALED_PREFIX) :].rpartition(":")
+    blob = base64.urlsafe_b64decode(encoded.encode())
+    key = _purpose_key(master_key(key_id), purpose)
+    return decrypt(key, blob, purpose.encode()).decode()
+
+
+def _purpose_key(master: bytes, purpose: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
+        info=f"warden:sealed:{purpose}".encode(),
+    ).derive(master)

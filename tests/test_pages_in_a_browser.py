@@ -8,7 +8,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from accounts.services import membership_add, organization_create
+from accounts.services import (
+    email_mark_verified,
+    membership_add,
+    organization_create,
+)
 from audit.context import Actor
 from audit.services import record
 from tests.browser import chromium
@@ -38,14 +42,14 @@ def browser():
 
 def sign_in(browser, server, username: str, password: str) -> None:
     browser.get(server.base_url + "/accounts/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "login").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     settled(
         browser,
         lambda b: (
             not b.current_url.endswith("/accounts/login/")
-            or "correct username" in b.page_source
+            or "not correct" in b.page_source
         ),
     )
 
@@ -73,6 +77,7 @@ def test_an_owner_reviews_the_trail_and_a_stranger_cannot(
 ):
     acme, other = organization_create(slug="acme"), organization_create(slug="other")
     owner = django_user_model.objects.create_user("olivia", "o@acme.test", PASSWORD)
+    email_mark_verified(owner)
     membership_add(organization=acme, user=owner, role="owner")
     actor = Actor("user", str(owner.pk), "o@acme.test")
     record(
@@ -88,7 +93,7 @@ def test_an_owner_reviews_the_trail_and_a_stranger_cannot(
     record("project.created", organization=other, target_id="secret-project")
 
     sign_in(browser, server, "olivia", "not the password")
-    assert "Please enter a correct username and password" in text(browser)
+    assert "username and/or password you specified are not correct" in text(browser)
 
     sign_in(browser, server, "olivia", PASSWORD)
     browser.find_element(By.LINK_TEXT, "acme").click()

@@ -7,7 +7,11 @@ import itertools
 import pytest
 
 from accounts.models import Membership, Organization, User
-from accounts.services import membership_add, organization_create
+from accounts.services import (
+    email_mark_verified,
+    membership_add,
+    organization_create,
+)
 
 # The gateway process lives with the proxy tests.
 from tests.conftest import _settle_gateway_usage, fake_upstream, gateway  # noqa: F401
@@ -18,12 +22,14 @@ _numbers = itertools.count(1)
 
 def person(name: str) -> User:
     number = next(_numbers)
-    return User.objects.create_user(
+    user = User.objects.create_user(
         username=f"{name}-{number}",
         email=f"{name}-{number}@example.test",
         password=PASSWORD,
         first_name=name.title(),
     )
+    email_mark_verified(user)
+    return user
 
 
 def organization(name: str) -> Organization:

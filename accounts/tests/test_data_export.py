@@ -160,7 +160,7 @@ def test_the_command_writes_the_export(alice, world, tmp_path):
 
 def test_the_export_holds_records_about_the_person_too(client, alice):
     # A failed sign-in names the account it tried as its target, not its actor.
-    client.post("/accounts/login/", {"username": alice.username, "password": "no"})
+    client.post("/accounts/login/", {"login": alice.username, "password": "no"})
 
     exported = user_data_export(alice)
 

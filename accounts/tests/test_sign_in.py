@@ -26,7 +26,7 @@ def address():
 def sign_in(client, address, username, password):
     return client.post(
         "/accounts/login/",
-        {"username": username, "password": password},
+        {"login": username, "password": password},
         REMOTE_ADDR=address,
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 from unittest import mock
 
 from accounts.models import Membership, Organization, User
-from accounts.services import organization_create
+from accounts.services import email_mark_verified, organization_create
 from accounts.tenancy import tenant_context
 from audit.context import Actor
 from audit.models import AuditEvent
@@ -52,6 +52,8 @@ def make_user(
     user = User.objects.create_user(
         username=name, email=f"{name}@example.com", password=password
     )
+    if password is not None:
+        email_mark_verified(user)
     if organization is not None:
         with tenant_context(organization):
             Membership.objects.create(organization=organization, user=user, role=role)

@@ -19,6 +19,7 @@ from accounts.models import Membership, Organization, Project
 from accounts.services import (
     LastOwner,
     ProjectInUse,
+    email_mark_verified,
     membership_add,
     membership_change_role,
     membership_remove,
@@ -365,6 +366,7 @@ def member(django_user_model):
     user = django_user_model.objects.create_user(
         f"member-{next(_numbers)}", "member@example.com", PASSWORD
     )
+    email_mark_verified(user)
     membership_add(organization=org, user=user, role="owner")
     return org, user
 
@@ -374,7 +376,7 @@ def test_sign_in_and_sign_out_are_recorded_in_the_members_organisations(client, 
 
     response = client.post(
         "/accounts/login/",
-        {"username": user.username, "password": PASSWORD},
+        {"login": user.username, "password": PASSWORD},
         HTTP_X_REQUEST_ID="sign-in-1",
         HTTP_USER_AGENT="pytest-browser",
     )
@@ -403,9 +405,7 @@ def test_sign_in_fails_when_it_cannot_be_recorded(client, member, monkeypatch):
     monkeypatch.setattr(services, "_append", refuse)
 
     with pytest.raises(AuditWriteError):
-        client.post(
-            "/accounts/login/", {"username": user.username, "password": PASSWORD}
-        )
+        client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
 
     assert "_auth_user_id" not in client.session
     monkeypatch.undo()
@@ -417,7 +417,7 @@ def test_sign_in_fails_when_it_cannot_be_recorded(client, member, monkeypatch):
 def test_a_guessing_run_cannot_flood_the_trail(client):
     before = len(events(None, action="auth.sign_in_failed"))
     for n in range(signals.FAILED_SIGN_IN_RECORDS_PER_MINUTE + 5):
-        client.post("/accounts/login/", {"username": f"guess-{n}", "password": "x"})
+        client.post("/accounts/login/", {"login": f"guess-{n}", "password": "x"})
 
     recorded = len(events(None, action="auth.sign_in_failed")) - before
     assert recorded == signals.FAILED_SIGN_IN_RECORDS_PER_MINUTE
@@ -427,7 +427,7 @@ def test_failed_sign_in_to_an_account_is_recorded_on_its_organisations(client, m
     org, user = member
 
     response = client.post(
-        "/accounts/login/", {"username": user.username, "password": "wrong-guess-1"}
+        "/accounts/login/", {"login": user.username, "password": "wrong-guess-1"}
     )
     assert response.status_code == 200
 
@@ -442,7 +442,7 @@ def test_failed_sign_in_naming_no_account_stores_no_identifier(client):
     attempted = "attacker-chosen-name-<script>"
     before = len(events(None, action="auth.sign_in_failed"))
 
-    client.post("/accounts/login/", {"username": attempted, "password": "x" * 20})
+    client.post("/accounts/login/", {"login": attempted, "password": "x" * 20})
 
     platform = events(None, action="auth.sign_in_failed")
     assert len(platform) == before + 1
@@ -459,7 +459,7 @@ def test_staff_sign_in_is_also_recorded_on_the_platform_chain(client, member):
     user.save()
     before = len(events(None, action="auth.signed_in"))
 
-    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
 
     assert len(events(None, action="auth.signed_in")) == before + 1
     the_event("auth.signed_in", org.pk)

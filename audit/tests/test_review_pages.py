@@ -33,7 +33,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, people):
     ):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_the_trail_lists_events_with_links_to_each(client, people):

@@ -36,7 +36,7 @@ def signed_in(base_url: str, username: str) -> Iterator[httpx.Client]:
         response = http.post(
             "/accounts/login/",
             data={
-                "username": username,
+                "login": username,
                 "password": PASSWORD,
                 "csrfmiddlewaretoken": http.cookies["csrftoken"],
             },

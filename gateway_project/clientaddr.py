@@ -1,0 +1,62 @@
+"""The address a request really comes from.
+
+The connection's peer address, unless that peer is one of ``TRUSTED_PROXIES``
+(a load balancer or reverse proxy): then ``X-Forwarded-For`` is read from the
+right, past every trusted hop, and the first address not trusted is the
+client's. Anything a client writes to the left of that is never believed.
+Every throttle, audit record and session list asks here.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.http import HttpRequest
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def canonical(value: str) -> str:
+    """A valid IP address in its canonical text, or nothing."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return ""
+
+
+def real_address(peer: str, forwarded_for: str = "") -> str:
+    """Return the client's address given the peer and its X-Forwarded-For."""
+    address = canonical(peer)
+    trusted = _networks(tuple(settings.TRUSTED_PROXIES))
+    if not trusted or not _inside(address, trusted):
+        return address
+    for hop in reversed([part for part in forwarded_for.split(",") if part.strip()]):
+        hop_address = canonical(hop)
+        if not hop_address:
+            return address  # a malformed hop: trust no further
+        address = hop_address
+        if not _inside(address, trusted):
+            return address
+    return address
+
+
+def request_address(request: HttpRequest) -> str:
+    return real_address(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR", ""),
+    )
+
+
+def _inside(address: str, networks: Sequence[Network]) -> bool:
+    if not address:
+        return False
+    ip = ipaddress.ip_address(address)
+    return any(ip in network for network in networks)
+
+
+@functools.cache
+def _networks(values: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(value, strict=False) for value in values)
