@@ -33,6 +33,7 @@ from guardrails.findings import Finding
 from guardrails.jailbreak_rules import (
     ANY_SOURCE,
     CATEGORIES,
+    DELIMITER,
     HIJACK,
     ROLE,
     RULES,
@@ -65,6 +66,7 @@ SHORT = 2 * (AHEAD + SKIP)
 
 
 Span = tuple[int, int]
+_AS_SPACES = "\r\n\t\v\f_\u2028\u2029\x85"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,23 +141,41 @@ def is_attack(
 
 
 def _matches(text: str, source: str) -> list[Finding]:
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        # The dotted capital I lower-cases to two characters; folded to "i"
-        # first, offsets in the lowered text stay those of the original.
-        lowered = text.replace("\u0130", "I").lower()
-    # Should another character ever do the same, match that text case-blind.
-    same_length = len(lowered) == len(text)
+    # Line breaks, tabs and underscores between words read as spaces, so
+    # "ignore\nall\nprevious" or "ignore_all_previous" is the phrase itself;
+    # one character for one keeps every offset. Delimiter rules look for line
+    # structure ("\n### System:"), so they read the text as it came.
+    spaced = text
+    for char in _AS_SPACES:
+        if char in spaced:  # str.replace is far quicker than translate
+            spaced = spaced.replace(char, " ")
+    lowered, same_length = _lowered(spaced)
+    raw_lowered = lowered if spaced is text else _lowered(text)[0]
     hits: list[Finding] = []
-    for index, spans in _windows(text, lowered, source).items():
+    for index, spans in _windows(spaced, lowered, source).items():
         rule = RULES[index]
-        subject = text if rule.cased or not same_length else lowered
+        as_came = rule.category == DELIMITER
+        if rule.cased or not same_length:
+            subject = text if as_came else spaced
+        else:
+            subject = raw_lowered if as_came else lowered
         pattern = _compiled(rule, not same_length and not rule.cased)
         if not same_length:
             spans = [(0, len(text))]
         for start, end in spans:
             hits.extend(_find(rule, pattern, subject, start, end))
     return hits
+
+
+def _lowered(text: str) -> tuple[str, bool]:
+    """Return ``text`` lowercased and whether its offsets are the original's."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        # The dotted capital I lower-cases to two characters; folded to "i"
+        # first, offsets in the lowered text stay those of the original.
+        lowered = text.replace("\u0130", "I").lower()
+    # Should another character ever do the same, match that text case-blind.
+    return lowered, len(lowered) == len(text)
 
 
 def _windows(text: str, lowered: str, source: str) -> dict[int, list[Span]]:

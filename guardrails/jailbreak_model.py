@@ -33,7 +33,7 @@ from pathlib import Path
 from guardrails.jailbreak import ATTACK
 
 MODEL_PATH = Path(__file__).with_name("jailbreak_model.json")
-TOKEN = re.compile(r"\w+")
+TOKEN = re.compile(r"[^\W_]+")  # words; an underscore separates them
 CHUNK_TOKENS = 1000
 # A short text's few words would each weigh a lot: scores are scaled as if
 # every text had at least this many features, so "forget everything you know

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
 import unicodedata
 from bisect import bisect_right
@@ -98,8 +99,17 @@ _WORDED_ADDRESS = re.compile(
 )
 _AT = re.compile(r"\s*(?:[\[({]at[\])}]|\sat\s)\s*", re.IGNORECASE)
 _DOT = re.compile(r"\s*(?:[\[({]dot[\])}]|\sdot\s|\.)\s*", re.IGNORECASE)
-# Ten or more single characters each followed by one space.
-_SPACED_OUT = re.compile(r"(?<!\S)(?:\S ){9,}\S(?!\S)")
+# Five or more single characters, one space apart within a word and two or
+# three between words (see _rewritten_view).
+_SPACED_RUN = re.compile(r"(?<!\S)\S(?: {1,3}\S){4,}(?!\S)")
+_WORD_GAP = re.compile(r" {2,3}")
+_INWORD_MARKUP = re.compile(r"(?<=[^\W_])[*~`]+(?=[^\W_])")
+_INWORD_ENTITY = re.compile(
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});(?=[^\W\d_])"
+    r"|(?<=[^\W\d_])&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});"
+)
+_COMBINING = re.compile("[\u0300-\u036f]")
+_ACCENTED = re.compile("(?:[^\\W\\d_]|[\\u0300-\\u036f])+")
 
 
 def _is_invisible(code: int) -> bool:
@@ -177,10 +187,85 @@ def views(text: str) -> list[View]:
         result.append(normalised)
         base = normalised
     result.extend(_decoded_views(base))
-    if " " in text:
-        result.extend(_spaced_views(base))
     result.extend(_spelled_address_views(base))
+    rewritten = _rewritten_view(base, has_marks=bool(_COMBINING.search(text)))
+    if rewritten is not None:
+        result.append(rewritten)
     return result
+
+
+@dataclass(frozen=True)
+class _OnTop(View):
+    """A view whose pieces map to another view's offsets, not the original's."""
+
+    under: View | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        low, high = super().original_span(start, end)
+        if self.under is None:
+            return low, high
+        return self.under.original_span(low, max(low + 1, high))
+
+
+def _rewritten_view(base: View, *, has_marks: bool) -> View | None:
+    """The whole text with tricks inside words undone, in place, or None.
+
+    Letters spelled out with spaces ("I g n o r e   a l l") read as words;
+    markup inside a word ("Ig*nore*") is dropped; an HTML entity touching a
+    letter ("&#73;gnore") is decoded; and when the text carries combining
+    accents, every letter loses its accent ("I\u0301gnore"). Each trick is
+    rare in honest text, so the extra view costs nothing most of the time.
+    """
+    text = base.text
+    edits: list[tuple[int, int, str]] = []
+    if " " in text:
+        for match in _SPACED_RUN.finditer(text):
+            run = match.group()
+            if len(run.replace(" ", "")) < 10 and not any(c.isalpha() for c in run):
+                continue
+            words = [part.replace(" ", "") for part in _WORD_GAP.split(run)]
+            edits.append((match.start(), match.end(), " ".join(words)))
+    for pattern, sign in ((_INWORD_MARKUP, "*~`"), (_INWORD_ENTITY, "&")):
+        if not any(char in text for char in sign):
+            continue
+        for match in pattern.finditer(text):
+            found = match.group()
+            new = html.unescape(found) if found.startswith("&") else ""
+            edits.append((match.start(), match.end(), new))
+    if has_marks:
+        for match in _ACCENTED.finditer(text):
+            bare = _unaccented(match.group())
+            if bare != match.group():
+                edits.append((match.start(), match.end(), bare))
+    if not edits:
+        return None
+    pieces: list[tuple[int, int, int, bool]] = []
+    out: list[str] = []
+    view_at = base_at = 0
+    for start, end, new in sorted(edits):
+        if start < base_at:
+            continue  # overlaps an earlier edit
+        if start > base_at:
+            pieces.append((view_at, base_at, start, True))
+            out.append(text[base_at:start])
+            view_at += start - base_at
+        if new:
+            pieces.append((view_at, start, end, False))
+            out.append(new)
+            view_at += len(new)
+        base_at = end
+    pieces.append((view_at, base_at, len(text), True))
+    out.append(text[base_at:])
+    under = base if base.pieces else None
+    return _OnTop(
+        "".join(out), "rewritten", pieces, [piece[0] for piece in pieces], under
+    )
+
+
+def _unaccented(word: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)
+    )
 
 
 def normalise(text: str) -> str:
@@ -252,19 +337,6 @@ def _decoded_views(base: View) -> list[View]:
         if len(decoded_views) >= MAX_DECODED_VIEWS:
             break
     return decoded_views[:MAX_DECODED_VIEWS]
-
-
-def _spaced_views(base: View) -> list[View]:
-    """Text spelled out a character at a time ("j a n e @ e x a m p l e"),
-    read with the spaces taken out."""
-    found = []
-    for match in _SPACED_OUT.finditer(base.text):
-        orig_start, orig_end = base.original_span(match.start(), match.end())
-        collapsed = match.group().replace(" ", "")
-        found.append(_view(collapsed, "decoded", [(0, orig_start, orig_end, False)]))
-        if len(found) >= MAX_DECODED_VIEWS:
-            break
-    return found
 
 
 def _spelled_address_views(base: View) -> list[View]:

@@ -167,3 +167,22 @@ def test_an_address_spelled_out_to_dodge_filters_is_found(spelled):
 def test_prose_with_at_and_dot_is_not_an_address():
     text = "I'm at work. Then we met at the cafe dot later"
     assert [f for f in scan(text, [detect_pii]) if f.type == "EMAIL_ADDRESS"] == []
+
+
+def test_rewritten_view_maps_back_to_the_original_characters() -> None:
+    text = "Hello. I g n o r e   a l l please, and Ig*nore* it."
+
+    rewritten = next(v for v in views(text) if v.kind == "rewritten")
+
+    start = rewritten.text.index("Ignore all")
+    low, high = rewritten.original_span(start, start + len("Ignore all"))
+    assert text[low:high] == "I g n o r e   a l l"
+    second = rewritten.text.index("Ignore*")
+    low, high = rewritten.original_span(second, second + len("Ignore"))
+    assert text[low:high] == "Ig*nore"
+
+
+def test_ordinary_prose_gets_no_rewritten_view() -> None:
+    text = "We met at 10:30 — a short meeting — and agreed on the x-axis labels."
+
+    assert "rewritten" not in [v.kind for v in views(text)]
