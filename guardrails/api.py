@@ -129,9 +129,11 @@ class TestConsole(APIView):
 
 
 class EventList(APIView):
-    """GET the newest guardrail events, for the audit review (owners, admins).
+    """GET guardrail events, newest first, for the audit review (owners, admins).
 
-    ``?request_id=`` narrows to one request, ``?action=`` to one action.
+    ``?request_id=``, ``?action=`` and ``?detector=`` narrow them; a page
+    holds MAX_EVENTS, and ``next`` (when there are more) is the ``?before=``
+    that gives the following page.
     """
 
     def get(self, request: Request, org: str) -> Response:
@@ -141,8 +143,22 @@ class EventList(APIView):
             for name in ("request_id", "action", "detector"):
                 if request.query_params.get(name):
                     events = events.filter(**{name: request.query_params[name]})
-            newest = events.order_by("-created_at", "-id")[:MAX_EVENTS]
-            return Response({"results": [event_document(e) for e in newest]})
+            before = request.query_params.get("before", "")
+            if before:
+                try:
+                    events = events.filter(pk__lt=int(before))
+                except ValueError:
+                    return Response({"before": ["Give the `next` of a page."]}, 400)
+            # Ids grow with time (the database stamps created_at as it inserts).
+            page = list(events.order_by("-id")[: MAX_EVENTS + 1])
+            more = len(page) > MAX_EVENTS
+            page = page[:MAX_EVENTS]
+            return Response(
+                {
+                    "results": [event_document(e) for e in page],
+                    "next": str(page[-1].pk) if more else None,
+                }
+            )
 
 
 def event_document(event: GuardrailEvent) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -288,6 +289,10 @@ class Guard:
             self._counts[name] += 1
             placeholder = f"[{name}_{self._counts[name]}]"
             self._placeholders[value] = placeholder
+        if _json_number(text, finding.start, finding.end):
+            # A bare placeholder in place of a JSON number would break the
+            # JSON (tool-call arguments, say): it goes in as a string.
+            return f'"{placeholder}"'
         return placeholder
 
 
@@ -305,6 +310,26 @@ def _outermost(findings: list[Finding]) -> list[Finding]:
             continue
         kept.append(finding)
     return kept
+
+
+_JSON_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_JSON_BEFORE = re.compile(r'(?:"\s*:|\[|,)\s*$')
+
+
+def _json_number(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a number in a JSON value's place: after
+    a member's colon (``"card": ``), an array's bracket or a comma in an
+    array of numbers. Only what comes before is looked at, so a stream's
+    piece held back after the value does not matter."""
+    if not _JSON_NUMBER.fullmatch(text, start, end):
+        return False
+    before = text[max(0, start - 40) : start]
+    if not _JSON_BEFORE.search(before):
+        return False
+    if before.rstrip().endswith(","):
+        # After a comma: only inside an array, as JSON has it ("[1, 2, ...").
+        return "[" in before and "{" not in before[before.rfind("[") :]
+    return True
 
 
 def _placeholder_name(finding: Finding) -> str:

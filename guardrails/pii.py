@@ -38,8 +38,11 @@ PARSED_PHONES = 2000
 _DIGIT_CLUSTER = re.compile(r"[0-9]+(?:[^0-9]{1,3}[0-9]+)*")
 _NON_DIGITS = re.compile(r"[^0-9]+")
 _WHITESPACE = re.compile(r"\s")
+# RFC 5322 allows / = ? and & in the part before the @ too; in practice they
+# are a URL's ("https://x.test/?email=jane@example.com"), where the address
+# starts after them.
 _EMAIL_LOCAL = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-"
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%'*+^_`{|}~.-"
 )
 _EMAIL_DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}"

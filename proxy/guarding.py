@@ -74,15 +74,9 @@ async def check_answer(guard: Guard, endpoint: str, body: dict) -> None:
 
 async def _check(guard: Guard, slots: list[texts.Slot], direction: str) -> None:
     def run() -> None:
-        for slot in slots:
-            checked = guard.check(
-                slot.text,
-                direction=direction,
-                source=slot.source,
-                location=slot.location,
-            )
-            if checked != slot.text:
-                slot.replace(checked)
+        # Values split between the text parts of a message first, on the parts
+        # as sent: checked alone, a part could lose only the half of a value
+        # it holds and let the other half through.
         for group in _text_parts(slots):
             joined = guard.check_across(
                 [slot.text for slot in group],
@@ -93,6 +87,15 @@ async def _check(guard: Guard, slots: list[texts.Slot], direction: str) -> None:
             for slot, text in zip(group, joined, strict=True):
                 if text != slot.text:
                     slot.replace(text)
+        for slot in slots:
+            checked = guard.check(
+                slot.text,
+                direction=direction,
+                source=slot.source,
+                location=slot.location,
+            )
+            if checked != slot.text:
+                slot.replace(checked)
 
     if sum(len(slot.text) for slot in slots) > INLINE_CHARS:
         await asyncio.to_thread(run)

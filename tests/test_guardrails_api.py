@@ -136,3 +136,34 @@ def test_viewers_read_but_do_not_change_and_outsiders_see_nothing(
     outsider = signed_in(django_user_model, make_tenant().organization, "owner")
     assert outsider.get(policy_url).status_code == 404
     assert outsider.get(base(tenant) + "guardrails/rules/").status_code == 404
+
+
+def test_events_come_in_pages_newest_first(owner, tenant, monkeypatch):
+    from accounts.tenancy import tenant_context
+    from guardrails import api
+    from guardrails.models import GuardrailEvent
+
+    monkeypatch.setattr(api, "MAX_EVENTS", 2)
+    organization = tenant.organization
+    with tenant_context(organization):
+        for n in range(5):
+            GuardrailEvent.objects.create(
+                organization=organization,
+                request_id=f"r{n}",
+                detector="pii",
+                type="EMAIL_ADDRESS",
+                action="flag",
+                direction="input",
+                location="messages[0].content[0:5]",
+            )
+    url = base(tenant) + "guardrails/events"
+
+    seen, page = [], owner.get(url).json()
+    while True:
+        seen += [event["request_id"] for event in page["results"]]
+        if page["next"] is None:
+            break
+        page = owner.get(url, {"before": page["next"]}).json()
+
+    assert seen == ["r4", "r3", "r2", "r1", "r0"]
+    assert owner.get(url, {"before": "x"}).status_code == 400

@@ -338,3 +338,54 @@ def test_a_value_split_across_text_parts_does_not_reach_the_provider(
 
     sent = fake_upstream.requests[-1].body["messages"][0]["content"]
     assert [part["text"] for part in sent] == ["card [CARD_1]", " please"]
+
+
+def test_a_secret_split_across_text_parts_is_redacted_whole(
+    gateway, tenant, fake_upstream
+):
+    # The first part alone already looks like a token under a name; the
+    # whole token must still go, not just that half.
+    parts = [
+        {"type": "text", "text": "token: ghp_0123456789abcdefghij"},
+        {"type": "text", "text": "ABCDEFGHIJklmnop12 thanks"},
+    ]
+
+    ask(sdk(gateway, tenant), parts)
+
+    sent = fake_upstream.requests[-1].body["messages"][0]["content"]
+    assert [part["text"] for part in sent] == ["token: [SECRET_1]", " thanks"]
+
+
+def test_a_number_redacted_in_tool_call_arguments_leaves_valid_json(
+    gateway, tenant, fake_upstream
+):
+    policy(tenant, pii={"action": "redact"})
+    arguments = json.dumps({"card": 4111111111111111, "email": EMAIL})
+    messages = [
+        {"role": "user", "content": "pay"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "pay", "arguments": arguments},
+                }
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "call_1",
+            "content": '{"paid": 4111111111111111}',
+        },
+    ]
+
+    sdk(gateway, tenant).chat.completions.create(model=MODEL, messages=messages)
+
+    sent = fake_upstream.requests[-1].body["messages"]
+    assert json.loads(sent[1]["tool_calls"][0]["function"]["arguments"]) == {
+        "card": "[CARD_1]",
+        "email": "[EMAIL_1]",
+    }
+    assert json.loads(sent[2]["content"]) == {"paid": "[CARD_1]"}

@@ -357,3 +357,36 @@ def test_long_numbers_inside_messages_are_read_and_redacted_as_text():
         "ok": True,
     }
     assert body["seed"] == 4111111111111111
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"card": 4111111111111111, "n": 1}', '{"card": "[CARD_1]", "n": 1}'),
+        (
+            '{"cards": [4111111111111111, 5500000000000004]}',
+            '{"cards": ["[CARD_1]", "[CARD_2]"]}',
+        ),
+        ("card 4111 1111 1111 1111, thanks", "card [CARD_1], thanks"),
+        ('{"note": "card 4111111111111111"}', '{"note": "card [CARD_1]"}'),
+    ],
+)  # fmt: skip
+def test_a_number_in_json_is_replaced_by_a_quoted_placeholder(text, expected):
+    g = guard(pii={"action": "redact"})
+
+    out = g.check(text, direction="input", source="assistant", location="x")
+
+    assert out == expected
+
+
+def test_an_email_in_a_url_is_redacted_without_the_url():
+    g = guard(pii={"action": "redact"})
+
+    out = g.check(
+        "see https://x.test/?email=jane.doe@example.com now",
+        direction="input",
+        source="user",
+        location="x",
+    )
+
+    assert out == "see https://x.test/?email=[EMAIL_1] now"
