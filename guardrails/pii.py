@@ -92,7 +92,8 @@ _PHONE_CONTEXT = re.compile(
 # Words that name a number as something other than a phone.
 _OTHER_NUMBER_CONTEXT = re.compile(
     r"(?:licen[cs]e|passport|account|acct|order|invoice|ticket|tracking"
-    r"|reference|ref|zip|postal|post ?code|iban|routing|serial|policy|case|id)"
+    r"|reference|ref|zip|postal|post ?code|iban|routing|serial|policy|case|id"
+    r"|isbn|issn|doi|sku|part|model|version)"
     r"(?![a-z])"
 )
 

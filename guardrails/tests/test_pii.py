@@ -103,6 +103,13 @@ def test_uuid_is_not_a_phone():
     )
 
 
+@pytest.mark.parametrize(
+    "text", ["ISBN 978-3-16-148410-0", "SKU 4155550100", "model 415-555-0100"]
+)
+def test_a_number_named_as_something_else_is_not_a_phone(text):
+    assert not [f for f in detect_pii(text) if f.type == "PHONE_NUMBER"]
+
+
 def test_date_is_not_a_phone():
     assert found("due 2024-11-03 14:30 sharp", "PHONE_NUMBER") == []
 
