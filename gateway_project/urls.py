@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from django_otp.admin import OTPAdminSite
+
 from gateway_project import views
+
+# Staff reach the admin only with a second factor: its sign-in asks for a
+# code from their TOTP device or a backup code (see accounts/staff.py).
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("", views.home, name="home"),

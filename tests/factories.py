@@ -64,3 +64,18 @@ def wait_for_usage(**filters) -> UsageRecord:
             return record
         time.sleep(0.05)
     raise AssertionError(f"no usage record for {filters}")
+
+
+def otp_signed_in(client, user) -> None:
+    """Sign ``user`` in on ``client`` past the admin's second factor, as if
+    they had typed a code from their TOTP device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

@@ -12,6 +12,7 @@ from keys.admin import ApiKeyAdmin
 from keys.models import ApiKey
 from keys.services import api_key_create
 from keys.usage_now import describe, usage_now
+from tests.factories import otp_signed_in
 from tests.test_key_rate_limits import CHAT, away_from_window_edge
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -35,7 +36,7 @@ def test_the_admin_shows_use_against_each_limit(
 
     staff = django_user_model.objects.create_superuser("root", "r@x.test", "pw-long-1")
     browser = Client()
-    browser.force_login(staff)
+    otp_signed_in(browser, staff)
     page = browser.get(f"/admin/keys/apikey/{api_key.pk}/change/").content.decode()
     assert "requests this minute: 3 of 10" in page
     assert full not in page

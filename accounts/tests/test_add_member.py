@@ -39,3 +39,10 @@ def test_the_last_owner_is_not_demoted_and_strangers_are_named(alice):
         add(org.slug, "nobody-here")
     with pytest.raises(CommandError, match="no organisation"):
         add("no-such-org", alice.username)
+
+
+def test_a_person_may_be_named_by_email_address(alice):
+    org = organization("by-mail")
+
+    assert "is member" in add(org.slug, alice.email.upper())
+    assert policy.role_in(alice, org) == "member"

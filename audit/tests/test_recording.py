@@ -45,6 +45,7 @@ from providers.services import (
     provider_credential_delete,
     provider_credential_set,
 )
+from tests.factories import otp_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -473,7 +474,7 @@ def superuser(client, django_user_model):
     user = django_user_model.objects.create_superuser(
         f"root-{next(_numbers)}", f"root{next(_numbers)}@example.com", PASSWORD
     )
-    client.force_login(user)
+    otp_signed_in(client, user)
     return user
 
 

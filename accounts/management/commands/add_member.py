@@ -19,7 +19,7 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("org", help="the organisation's slug")
-        parser.add_argument("username")
+        parser.add_argument("username", help="the person's username or email address")
         parser.add_argument(
             "--role", default=Membership.Role.MEMBER, choices=Membership.Role.values
         )
@@ -29,7 +29,12 @@ class Command(AuditedCommand):
             organization = organization_by_slug(options["org"])
         except Organization.DoesNotExist:
             raise CommandError(f"no organisation {options['org']!r}") from None
-        user = get_user_model().objects.filter(username=options["username"]).first()
+        name = options["username"]
+        people = get_user_model().objects
+        user = (
+            people.filter(username=name).first()
+            or people.filter(email__iexact=name).first()
+        )
         if user is None:
             raise CommandError(f"no user {options['username']!r}")
         with tenant_context(organization):
