@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
 from django.urls import reverse
 
+from django_ratelimit.core import is_ratelimited
+
 from accounts.tenancy import platform_context
+from gateway_project.clientaddr import request_address
+
+security_logger = logging.getLogger("warden.security.auth")
 
 
 class PlatformAdminMiddleware:
@@ -57,3 +64,54 @@ class SessionLimitsMiddleware:
 def stamp_sign_in(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT] = int(time.time())
+
+
+# Forms that check a secret or send mail: sign-in, sign-up, codes, password
+# resets, passkeys, second factors, re-authentication, the admin's sign-in.
+THROTTLED_PREFIXES = ("/accounts/", "/admin/login/")
+# Fields that name the account a form is about.
+ACCOUNT_FIELDS = ("login", "email", "username")
+
+
+class AuthThrottleMiddleware:
+    """Refuse too many form posts to the sign-in pages, per client address and
+    per account named, counted in the shared cache (django-ratelimit).
+
+    On top of allauth's own limits and the sign-in failure count: this one
+    covers every form under /accounts/ and the admin's sign-in, whatever
+    it does, so a new form is never left unguarded.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path.startswith(THROTTLED_PREFIXES):
+            if self._limited(request):
+                security_logger.warning("sign-in form refused: too many attempts")
+                response = render(request, "account/throttled.html", status=429)
+                response["Retry-After"] = "60"
+                return response
+        return self.get_response(request)
+
+    def _limited(self, request) -> bool:
+        limited = is_ratelimited(
+            request,
+            group="auth-forms:address",
+            key=lambda group, request: request_address(request) or "unknown",
+            rate=settings.AUTH_FORM_POSTS_PER_ADDRESS,
+            increment=True,
+        )
+        named = next(
+            (request.POST.get(f) for f in ACCOUNT_FIELDS if request.POST.get(f)), ""
+        )
+        if named:
+            account = get_user_model().normalize_username(named.strip()).casefold()
+            limited |= is_ratelimited(
+                request,
+                group="auth-forms:account",
+                key=lambda group, request: account[:254],
+                rate=settings.AUTH_FORM_POSTS_PER_ACCOUNT,
+                increment=True,
+            )
+        return limited

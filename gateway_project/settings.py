@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.AuthThrottleMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
@@ -369,6 +370,13 @@ if env.string("EMAIL_HOST"):
     EMAIL_TIMEOUT = 10
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# Form posts to the sign-in pages (every form under /accounts/ and the admin's
+# sign-in), per client address and per account named, a minute at a time.
+AUTH_FORM_POSTS_PER_ADDRESS = env.string("AUTH_FORM_POSTS_PER_ADDRESS", "60/m")
+AUTH_FORM_POSTS_PER_ACCOUNT = env.string("AUTH_FORM_POSTS_PER_ACCOUNT", "10/m")
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
 
 # Staff reach the admin only after a second factor (django-otp).
 OTP_TOTP_ISSUER = "Warden admin"

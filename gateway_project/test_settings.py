@@ -22,6 +22,8 @@ os.environ.setdefault("BCRYPT_ROUNDS", "4")
 os.environ.setdefault("KEY_FAILURE_LIMIT", "10000")
 os.environ.setdefault("SIGNIN_FAILURES_PER_NAME", "10000")
 os.environ.setdefault("SIGNIN_FAILURES_PER_ADDRESS", "10000")
+os.environ.setdefault("AUTH_FORM_POSTS_PER_ADDRESS", "100000/m")
+os.environ.setdefault("AUTH_FORM_POSTS_PER_ACCOUNT", "100000/m")
 # The suite runs as this role, as production does (see tests/conftest.py).
 os.environ.setdefault("DATABASE_APP_ROLE", "warden_app")
 os.environ.setdefault("DATABASE_GATEWAY_ROLE", "warden_gateway")

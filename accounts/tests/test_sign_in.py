@@ -79,3 +79,28 @@ def test_signing_in_does_not_use_up_the_allowance(client, alice, address, settin
     for _ in range(4):
         assert sign_in(client, address, alice.username, PASSWORD).status_code == 302
         client.logout()
+
+
+def test_every_sign_in_form_is_limited_per_address(client, address, settings):
+    settings.AUTH_FORM_POSTS_PER_ADDRESS = "3/m"
+    forms = ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+    for path in forms:
+        assert client.post(path, {}, REMOTE_ADDR=address).status_code != 429
+
+    refused = client.post("/accounts/login/code/", {}, REMOTE_ADDR=address)
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    assert b"Too many attempts" in refused.content
+    assert client.post(forms[0], {}, REMOTE_ADDR="10.97.0.1").status_code != 429
+
+
+def test_one_account_is_limited_across_addresses(client, alice, settings):
+    settings.AUTH_FORM_POSTS_PER_ACCOUNT = "2/m"
+    for n in range(2):
+        sign_in(client, f"10.96.0.{n + 1}", alice.email, "wrong")
+
+    refused = sign_in(client, "10.96.0.9", alice.email.upper(), PASSWORD)
+
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in client.session
