@@ -66,3 +66,35 @@ def _decrement(key: str) -> None:
         cache.decr(key)
     except ValueError:
         pass
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Name")
+    slug = forms.SlugField(
+        max_length=60,
+        label="Short name (in addresses)",
+        help_text="Lowercase letters, digits and hyphens.",
+    )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        if slug != slug.lower() or slug.startswith("-"):
+            raise forms.ValidationError("Use lowercase letters, digits and hyphens.")
+        return slug
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(label="Role", choices=[])
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles  # type: ignore[attr-defined]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=[])
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles  # type: ignore[attr-defined]

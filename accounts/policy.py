@@ -17,7 +17,19 @@ from accounts.tenancy import tenant_context, user_context
 
 Role = Membership.Role
 
+EVERYONE = frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER})
+MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
 ALLOWED_ROLES: dict[str, frozenset[str]] = {
+    "org.view": EVERYONE,
+    "members.view": EVERYONE,
+    "members.invite": MANAGERS,
+    "members.manage": MANAGERS,
+    # Making, changing or removing an owner: owners only.
+    "members.owners": frozenset({Role.OWNER}),
+    "keys.manage": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER}),
+    "providers.manage": MANAGERS,
+    "usage.view": EVERYONE,
     "audit.view": frozenset({Role.OWNER, Role.ADMIN}),
     "audit.export": frozenset({Role.OWNER, Role.ADMIN}),
     "keys.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from django_otp.admin import OTPAdminSite
 
+from accounts import pages as accounts_pages
 from gateway_project import views
 
 # Staff reach the admin only with a second factor: its sign-in asks for a
@@ -13,6 +14,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("orgs/", include("accounts.page_urls")),
+    path(
+        "invitations/<slug:org>/<str:token>/",
+        accounts_pages.invitation,
+        name="invitation",
+    ),
     path("orgs/<slug:org>/audit/", include("audit.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
