@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from allauth.account.decorators import reauthentication_required
+
 from accounts import policy
 from accounts.forms import InvitationForm, OrganizationForm, RoleForm
 from accounts.invitations import (
@@ -137,6 +139,7 @@ def members(request: HttpRequest, org: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@reauthentication_required
 def member_change(request: HttpRequest, org: str, member_id: int) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "members.manage")
     membership = _membership(organization, member_id)

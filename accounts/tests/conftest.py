@@ -48,3 +48,12 @@ def alice() -> User:
 @pytest.fixture
 def bob() -> User:
     return person("bob")
+
+
+def reauthenticated(client, user):
+    """``client`` signed in as ``user``, with a fresh password check just done
+    (sensitive actions ask for one)."""
+    client.force_login(user)
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    return client

@@ -12,7 +12,13 @@ import pytest
 from accounts.privacy import EXPORT_ACTION, user_data_export
 from accounts.services import project_create
 from accounts.tenancy import platform_context
-from accounts.tests.conftest import PASSWORD, join, organization, person
+from accounts.tests.conftest import (
+    PASSWORD,
+    join,
+    organization,
+    person,
+    reauthenticated,
+)
 from audit.context import Actor
 from audit.models import AuditEvent
 from audit.services import record
@@ -95,7 +101,7 @@ def test_a_person_without_organisations_is_recorded_on_the_platform_chain():
 def test_the_page_offers_the_download_and_the_download_is_an_attachment(
     client, alice, world
 ):
-    client.force_login(alice)
+    reauthenticated(client, alice)
 
     page = client.get("/accounts/me/")
     response = client.post("/accounts/me/export/")
@@ -168,3 +174,11 @@ def test_the_export_holds_records_about_the_person_too(client, alice):
         e for e in exported["audit_events"] if e["action"] == "auth.sign_in_failed"
     ]
     assert len(about) >= 1
+
+
+def test_the_download_asks_for_a_fresh_check(client, alice):
+    client.force_login(alice)
+
+    asked = client.post("/accounts/me/export/")
+
+    assert asked["Location"].startswith("/accounts/reauthenticate/")

@@ -12,7 +12,7 @@ from accounts import policy
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership
 from accounts.tenancy import tenant_context
-from accounts.tests.conftest import join, organization, person
+from accounts.tests.conftest import join, organization, person, reauthenticated
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ def test_admins_cannot_make_or_change_owners(client, acme):
     with tenant_context(org):
         owner_row = Membership.objects.for_organization(org).get(user=owner)
         teammate_row = Membership.objects.for_organization(org).get(user=teammate)
-    signed_in(client, admin)
+    reauthenticated(client, admin)
 
     demote = client.post(
         f"/orgs/{org.slug}/members/{owner_row.pk}/", {"role": "member"}
@@ -135,7 +135,7 @@ def test_the_last_owner_stays(client, acme):
     org, owner, _, _ = acme
     with tenant_context(org):
         mine = Membership.objects.for_organization(org).get(user=owner)
-    signed_in(client, owner)
+    reauthenticated(client, owner)
 
     client.post(f"/orgs/{org.slug}/members/{mine.pk}/", {"remove": "1"})
     page = client.get(f"/orgs/{org.slug}/members/", follow=True).content
@@ -148,7 +148,7 @@ def test_an_owner_changes_a_role_and_removes_a_member(client, acme):
     org, owner, teammate, _ = acme
     with tenant_context(org):
         row = Membership.objects.for_organization(org).get(user=teammate)
-    signed_in(client, owner)
+    reauthenticated(client, owner)
 
     client.post(f"/orgs/{org.slug}/members/{row.pk}/", {"role": "admin"})
     assert policy.role_in(teammate, org) == "admin"
@@ -171,3 +171,15 @@ def test_an_invitation_can_be_withdrawn(client, acme):
 
     with tenant_context(org):
         assert Invitation.objects.for_organization(org).get().revoked_at is not None
+
+
+def test_changing_a_role_asks_for_a_fresh_check(client, acme):
+    org, owner, teammate, _ = acme
+    with tenant_context(org):
+        row = Membership.objects.for_organization(org).get(user=teammate)
+    signed_in(client, owner)
+
+    asked = client.post(f"/orgs/{org.slug}/members/{row.pk}/", {"role": "admin"})
+
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
+    assert policy.role_in(teammate, org) == "member"

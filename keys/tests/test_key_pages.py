@@ -9,7 +9,13 @@ import pytest
 
 from accounts.services import project_create
 from accounts.tenancy import tenant_context
-from accounts.tests.conftest import PASSWORD, join, organization, person
+from accounts.tests.conftest import (
+    PASSWORD,
+    join,
+    organization,
+    person,
+    reauthenticated,
+)
 from keys.models import ApiKey
 from keys.services import api_key_create
 from keys.tokens import check_secret
@@ -27,14 +33,6 @@ def acme():
     join(org, owner, "owner")
     join(org, viewer, "viewer")
     return org, owner, viewer, outsider
-
-
-def reauthenticated(client, user):
-    """Signed in, with a fresh password check just done."""
-    client.force_login(user)
-    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def test_who_sees_the_key_list(client, acme):
