@@ -28,6 +28,7 @@ ALLOWED_ROLES: dict[str, frozenset[str]] = {
     # Making, changing or removing an owner: owners only.
     "members.owners": frozenset({Role.OWNER}),
     "keys.manage": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER}),
+    "providers.view": EVERYONE,
     "providers.manage": MANAGERS,
     "usage.view": EVERYONE,
     "audit.view": frozenset({Role.OWNER, Role.ADMIN}),

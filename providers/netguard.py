@@ -51,10 +51,22 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 
 
 def check_address(address: str) -> None:
+    if _never_allowed(address):
+        # Link-local (cloud metadata services live there) and unspecified
+        # addresses are nobody's provider, private networks allowed or not.
+        raise BlockedDestination(f"address {address} is not a public address")
     if settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
         return
     if not is_public_address(address):
         raise BlockedDestination(f"address {address} is not a public address")
+
+
+def _never_allowed(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    candidates = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates += _embedded_ipv4(ip)
+    return any(c.is_link_local or c.is_unspecified for c in candidates)
 
 
 def check_base_url(url: str) -> str:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
+
+import httpx
+from asgiref.sync import async_to_sync
 
 from accounts.models import Organization, Project
 from accounts.tenancy import platform_context, tenant_context
 from audit.services import record
 from providers import crypto
+from providers.adapters.anthropic import API_VERSION as ANTHROPIC_VERSION
 from providers.catalogue import provider_spec
+from providers.http import GuardedTransport
 from providers.models import DataKey, ProviderCredential
-from providers.netguard import check_base_url
+from providers.netguard import BlockedDestination, check_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -261,3 +268,76 @@ def organization_data_key_destroy(*, organization: Organization) -> bool:
         deleted, _ = DataKey.objects.for_organization(organization).delete()
     logger.info("data key destroyed org=%s", organization.pk)
     return bool(deleted)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    message: str
+
+
+def provider_credential_check(credential: ProviderCredential) -> CheckResult:
+    """Ask the provider to list its models with the stored key.
+
+    The answer is summed up in words; nothing of the provider's reply (which
+    might repeat the key) is passed on. The call goes through the same guard
+    against private addresses as every proxied request.
+    """
+    spec = provider_spec(credential.provider)
+    if spec is None:
+        return CheckResult(False, "This provider is no longer in the catalogue.")
+    base = (credential.base_url or spec.base_url).rstrip("/")
+    secret = credential_plaintext(credential)
+    if spec.adapter == "anthropic":
+        url = f"{base}/v1/models"
+        headers = {"x-api-key": secret, "anthropic-version": ANTHROPIC_VERSION}
+    else:
+        url = f"{base}/models"
+        headers = (
+            {"authorization": f"Bearer {secret}"}
+            if spec.auth_header == "authorization"
+            else {spec.auth_header: secret}
+        )
+    status = async_to_sync(_status_of)(url, headers)
+    result = _describe(status)
+    with tenant_context(credential.organization_id):
+        record(
+            "provider_key.tested",
+            organization=credential.organization_id,
+            target=credential,
+            after={"ok": result.ok, "status": status},
+        )
+    return result
+
+
+async def _status_of(url: str, headers: dict[str, str]) -> int:
+    """The HTTP status of a GET, or 0 when nothing answered."""
+    limits = httpx.Limits(max_connections=1)
+    timeout = httpx.Timeout(10.0, connect=settings.UPSTREAM_CONNECT_TIMEOUT)
+    async with httpx.AsyncClient(
+        transport=GuardedTransport(limits),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+    ) as http:
+        try:
+            response = await http.get(url, headers=headers)
+        except BlockedDestination:
+            return -1
+        except httpx.HTTPError:
+            return 0
+        return response.status_code
+
+
+def _describe(status: int) -> CheckResult:
+    if status == -1:
+        return CheckResult(
+            False, "The provider's address is not a permitted destination."
+        )
+    if status == 0:
+        return CheckResult(False, "The provider could not be reached.")
+    if 200 <= status < 300:
+        return CheckResult(True, "The provider accepted the key.")
+    if status in (401, 403):
+        return CheckResult(False, f"The provider refused the key ({status}).")
+    return CheckResult(False, f"The provider answered {status}.")

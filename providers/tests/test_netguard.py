@@ -61,10 +61,11 @@ def test_check_address_allows_public_addresses(no_private, address):
     check_address(address)
 
 
-def test_check_address_allows_everything_when_private_networks_are_on(settings):
+def test_check_address_allows_private_networks_when_they_are_on(settings):
     settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS = True
     check_address("127.0.0.1")
-    check_address("169.254.169.254")
+    check_address("10.1.2.3")
+    check_address("fd00::1")
 
 
 @pytest.mark.parametrize(
@@ -230,3 +231,15 @@ def test_check_base_url_refuses_a_host_name_idna_cannot_encode(no_private):
 def test_check_address_refuses_site_local_ipv6(no_private):
     with pytest.raises(BlockedDestination):
         check_address("fec0::1")
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "fe80::1", "0.0.0.0", "::ffff:169.254.169.254"]
+)
+def test_link_local_and_unspecified_addresses_are_refused_even_on_private_networks(
+    address, settings
+):
+    settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS = True
+
+    with pytest.raises(BlockedDestination):
+        check_address(address)
