@@ -10,7 +10,6 @@ from accounts.tenancy import tenant_context
 from accounts.tests.conftest import join, organization, person, reauthenticated
 from providers.models import ProviderCredential
 from providers.services import credential_plaintext, provider_credential_set
-from tests.conftest import fake_upstream  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
