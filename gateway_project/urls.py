@@ -23,6 +23,7 @@ urlpatterns = [
     path("orgs/<slug:org>/audit/", include("audit.urls")),
     path("orgs/<slug:org>/keys/", include("keys.page_urls")),
     path("orgs/<slug:org>/providers/", include("providers.page_urls")),
+    path("orgs/<slug:org>/guardrails/", include("guardrails.page_urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("keys.api_urls")),

@@ -14,13 +14,10 @@ from accounts import policy as access
 from accounts.models import Organization, Project
 from accounts.tenancy import tenant_context
 from guardrails import services
-from guardrails.engine import Blocked, Guard, GuardFailed
-from guardrails.loading import load
 from guardrails.models import CustomRule, GuardrailEvent, GuardrailPolicy
-from guardrails.policy import DETECTORS, PolicyError, effective_policy
-from guardrails.rules import RuleError, compile_rule
+from guardrails.policy import PolicyError, effective_policy
+from guardrails.rules import RuleError
 
-RULE_FIELDS = ("name", "kind", "pattern", "action", "applies_to", "case_sensitive")
 MAX_TEST_CHARS = 100_000
 MAX_EVENTS = 500
 
@@ -72,10 +69,10 @@ class RuleList(APIView):
                 rule = services.custom_rule_create(
                     organization=organization,
                     project=project,
-                    **{f: data[f] for f in RULE_FIELDS if f in data},
+                    **{f: data[f] for f in services.RULE_FIELDS if f in data},
                 )
             except (RuleError, PolicyError) as exc:
-                return Response(_rule_error(exc), status=400)
+                return Response(services.rule_errors(exc), status=400)
             return Response(rule_document(rule), status=201)
 
 
@@ -93,7 +90,7 @@ class RuleDetail(APIView):
             try:
                 rule = services.custom_rule_update(rule=rule, **data)
             except (RuleError, PolicyError) as exc:
-                return Response(_rule_error(exc), status=400)
+                return Response(services.rule_errors(exc), status=400)
             return Response(rule_document(rule))
 
     def delete(self, request: Request, org: str, pk: int) -> Response:
@@ -118,14 +115,13 @@ class TestConsole(APIView):
             return Response(errors, status=400)
         with tenant_context(organization):
             project = _project(organization, data.get("project"))
-        guardrails = load(organization.pk, project.pk if project else 0)
-        guard = guardrails.guard()
-        if isinstance(data.get("rule"), dict):
-            try:
-                guard = _draft_guard(guard, data["rule"])
-            except (RuleError, PolicyError) as exc:
-                return Response({"rule": [str(exc)]}, status=400)
-        return Response(_try(guard, text, direction))
+        draft = data.get("rule") if isinstance(data.get("rule"), dict) else None
+        try:
+            return Response(
+                services.console_check(organization, project, text, direction, draft)
+            )
+        except (RuleError, PolicyError) as exc:
+            return Response({"rule": [str(exc)]}, status=400)
 
 
 class EventList(APIView):
@@ -214,14 +210,6 @@ def _rule(organization: Organization, pk: int) -> CustomRule:
     return rule
 
 
-def _rule_error(exc: Exception) -> dict:
-    message = str(exc)
-    field = next((f for f in RULE_FIELDS if message.startswith(f)), "pattern")
-    if message.startswith(("the name", "a rule named")):
-        field = "name"
-    return {field: [message]}
-
-
 def _console_errors(text: Any, direction: Any) -> dict:
     errors = {}
     if not isinstance(text, str) or not text:
@@ -231,41 +219,3 @@ def _console_errors(text: Any, direction: Any) -> dict:
     if direction not in ("input", "output"):
         errors["direction"] = ["Must be input or output."]
     return errors
-
-
-def _draft_guard(guard: Guard, draft: dict) -> Guard:
-    """The guard with only the draft rule, to try a rule before saving it."""
-    rule = compile_rule(
-        name=str(draft.get("name") or "draft"),
-        kind=draft.get("kind", "regex"),
-        pattern=draft.get("pattern", ""),
-        case_sensitive=bool(draft.get("case_sensitive", False)),
-        action="flag",
-        applies_to="both",
-    )
-    policy = dict(guard.policy)
-    for name in DETECTORS:
-        policy[name] = {**policy[name], "action": "off"}
-    return Guard(policy, [rule], b"draft")
-
-
-def _try(guard: Guard, text: str, direction: str) -> dict:
-    try:
-        result = guard.check(text, direction=direction, source="user", location="text")
-        outcome = "redacted" if result != text else "allowed"
-    except Blocked as exc:
-        result, outcome = None, f"blocked by {exc.rule}"
-    except GuardFailed:
-        result, outcome = None, "blocked: a detector failed"
-    findings = [
-        {
-            "detector": hit.detector,
-            "type": hit.type,
-            "rule": hit.rule,
-            "action": hit.action,
-            "span": hit.location.removeprefix("text"),
-            "confidence": round(hit.confidence, 3),
-        }
-        for hit in guard.hits
-    ]
-    return {"outcome": outcome, "text": result, "findings": findings}

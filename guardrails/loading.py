@@ -48,7 +48,7 @@ async def guardrails_for(organization_id: int, project_id: int) -> Guardrails:
     hit = _cache.get(cache_key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
-    loaded = await sync_to_async(load)(organization_id, project_id)
+    loaded = await sync_to_async(_load_in_thread)(organization_id, project_id)
     _cache[cache_key] = (time.monotonic() + settings.ROUTE_CACHE_SECONDS, loaded)
     return loaded
 
@@ -57,8 +57,14 @@ def forget_guardrails() -> None:
     _cache.clear()
 
 
-def load(organization_id: int, project_id: int) -> Guardrails:
+def _load_in_thread(organization_id: int, project_id: int) -> Guardrails:
+    # A worker thread of the proxy's: its connection may have gone stale.
     close_old_connections()
+    return load(organization_id, project_id)
+
+
+def load(organization_id: int, project_id: int) -> Guardrails:
+    """The organisation's (and project's) guardrails, read now."""
     with tenant_context(organization_id):
         layers = {
             row.project_id: row.settings

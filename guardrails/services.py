@@ -7,9 +7,12 @@ from typing import Any
 from accounts.models import Organization, Project
 from accounts.tenancy import tenant_context
 from audit.services import record
+from guardrails.engine import Blocked, Guard, GuardFailed
+from guardrails.loading import load
 from guardrails.models import CustomRule, GuardrailPolicy
 from guardrails.policy import (
     DEMO_POLICY,
+    DETECTORS,
     PolicyError,
     check_rule_action,
     normalise_policy,
@@ -149,3 +152,74 @@ def rule_fields(rule: CustomRule) -> dict[str, Any]:
         "case_sensitive": rule.case_sensitive,
         "enabled": rule.enabled,
     }
+
+
+RULE_FIELDS = ("name", "kind", "pattern", "action", "applies_to", "case_sensitive")
+
+
+def rule_errors(exc: Exception) -> dict[str, list[str]]:
+    """A rule's RuleError or PolicyError as field errors, by what it names."""
+    message = str(exc)
+    field = next((f for f in RULE_FIELDS if message.startswith(f)), "pattern")
+    if message.startswith(("the name", "a rule named")):
+        field = "name"
+    return {field: [message]}
+
+
+# The test console ----------------------------------------------------------
+
+
+def console_check(
+    organization: Organization,
+    project: Project | None,
+    text: str,
+    direction: str,
+    draft: dict | None = None,
+) -> dict:
+    """What the policy (or only the ``draft`` rule) would do to ``text``.
+
+    Nothing is stored or logged: findings are named by type and span.
+    Raises RuleError or PolicyError for a draft rule that cannot be compiled.
+    """
+    guard = load(organization.pk, project.pk if project else 0).guard()
+    if draft is not None:
+        guard = _draft_guard(guard, draft)
+    return _outcome(guard, text, direction)
+
+
+def _draft_guard(guard: Guard, draft: dict) -> Guard:
+    """The guard with only the draft rule, to try a rule before saving it."""
+    rule = compile_rule(
+        name=str(draft.get("name") or "draft"),
+        kind=draft.get("kind", "regex"),
+        pattern=draft.get("pattern", ""),
+        case_sensitive=bool(draft.get("case_sensitive", False)),
+        action="flag",
+        applies_to="both",
+    )
+    policy = dict(guard.policy)
+    for name in DETECTORS:
+        policy[name] = {**policy[name], "action": "off"}
+    return Guard(policy, [rule], b"draft")
+
+
+def _outcome(guard: Guard, text: str, direction: str) -> dict:
+    try:
+        result = guard.check(text, direction=direction, source="user", location="text")
+        outcome = "redacted" if result != text else "allowed"
+    except Blocked as exc:
+        result, outcome = None, f"blocked by {exc.rule}"
+    except GuardFailed:
+        result, outcome = None, "blocked: a detector failed"
+    findings = [
+        {
+            "detector": hit.detector,
+            "type": hit.type,
+            "rule": hit.rule,
+            "action": hit.action,
+            "span": hit.location.removeprefix("text"),
+            "confidence": round(hit.confidence, 3),
+        }
+        for hit in guard.hits
+    ]
+    return {"outcome": outcome, "text": result, "findings": findings}
