@@ -39,7 +39,8 @@ class PolicyForm(forms.Form):
         for name in DETECTORS:
             initial[f"{name}_action"] = policy[name]["action"]
             initial[f"{name}_applies_to"] = policy[name]["applies_to"]
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         for name in reversed(DETECTORS):
             actions = [
                 a for a in ACTIONS if not (name == "jailbreak" and a == "redact")
