@@ -24,6 +24,7 @@ urlpatterns = [
     path("orgs/<slug:org>/keys/", include("keys.page_urls")),
     path("orgs/<slug:org>/providers/", include("providers.page_urls")),
     path("orgs/<slug:org>/guardrails/", include("guardrails.page_urls")),
+    path("orgs/<slug:org>/usage/", include("proxy.page_urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("keys.api_urls")),

@@ -110,6 +110,11 @@ def test_an_owner_starts_an_organisation_and_makes_a_key(
     assert f"…{full[-4:]}" in text(browser)
     snap(browser, "keys")
 
+    for page in ("providers", "guardrails", "usage"):
+        browser.get(server.base_url + f"/orgs/initech/{page}/")
+        settled(browser, lambda b: "Initech" in b.page_source)
+        snap(browser, page)
+
     browser.get(server.base_url + "/accounts/2fa/")
     snap(browser, "security")
     browser.get(server.base_url + "/accounts/sessions/")
