@@ -211,3 +211,27 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class ManagementToken(models.Model):
+    """A person's token for the management API, used instead of a session.
+
+    It acts as its person, with their roles; only a hash is kept, and the
+    value is shown once when it is made.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="management_tokens",
+    )
+    name = models.CharField(max_length=100)
+    public_id = models.CharField(max_length=16, unique=True)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"management token {self.public_id} of {self.user_id}"

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -382,12 +384,28 @@ RATELIMIT_FAIL_OPEN = False
 OTP_TOTP_ISSUER = "Warden admin"
 
 REST_FRAMEWORK = {
+    # A management token (``Authorization: Bearer wmt_...``), or the
+    # dashboard's session with its CSRF token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication"
+        "accounts.tokens.ManagementTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_SCHEMA_CLASS": "gateway_project.schema.WardenSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # ?format= is a parameter of our own (the audit export's), never a renderer.
     "URL_FORMAT_OVERRIDE": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Warden management API",
+    "DESCRIPTION": "Organisations, members, keys, provider keys, guardrails, "
+    "usage and the audit trail. Authenticate with a management token "
+    "(Authorization: Bearer wmt_...) or a dashboard session and its CSRF token.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The proxy's own settings.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from django_otp.admin import OTPAdminSite
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import pages as accounts_pages
 from gateway_project import views
@@ -29,6 +30,12 @@ urlpatterns = [
     path("api/v1/orgs/<slug:org>/", include("audit.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("keys.api_urls")),
     path("api/v1/orgs/<slug:org>/", include("guardrails.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
     re_path(r"^api/", views.api_not_found),
     path("admin/", admin.site.urls),
 ]

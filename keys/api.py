@@ -11,14 +11,25 @@ from rest_framework.views import APIView
 
 from accounts import policy
 from accounts.api import only_field
+from accounts.api_orgs import fields, handles_invalid, require_fresh
+from accounts.models import Organization, Project
 from accounts.tenancy import tenant_context
 from keys.limits import LimitError
 from keys.models import ApiKey
-from keys.services import api_key_update_limits
+from keys.services import (
+    DEFAULT_GRACE_HOURS,
+    api_key_create,
+    api_key_revoke,
+    api_key_rotate,
+    api_key_update_limits,
+)
 from keys.usage_now import budget_usage, usage_now
 
 
 class KeyList(APIView):
+    """GET the organisation's keys; POST ``{name, project, environment,
+    limits}`` makes one, whose value is in this answer only."""
+
     def get(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "keys.view")
         with tenant_context(organization):
@@ -29,8 +40,72 @@ class KeyList(APIView):
             )
             return Response({"results": [key_document(k, usage=False) for k in keys]})
 
+    @handles_invalid
+    def post(self, request: Request, org: str) -> Response:
+        organization = policy.organization_for(request.user, org, "keys.manage")
+        data = fields(request.data, ("name", "project"), ("environment", "limits"))
+        with tenant_context(organization):
+            project = (
+                Project.objects.for_organization(organization)
+                .filter(slug=str(data["project"]))
+                .first()
+            )
+        if project is None:
+            return Response({"project": ["No such project."]}, status=400)
+        environment = data.get("environment", ApiKey.Environment.LIVE)
+        if environment not in ApiKey.Environment.values:
+            return Response(
+                {"environment": [f"Choose one of {ApiKey.Environment.values}."]}, 400
+            )
+        require_fresh(request)
+        try:
+            api_key, full = api_key_create(
+                project=project,
+                name=str(data["name"])[:200],
+                environment=environment,
+                created_by=request.user,
+                limits=data.get("limits") or {},
+            )
+        except LimitError as exc:
+            return Response({"limits": [str(exc)]}, status=400)
+        with tenant_context(organization):
+            return Response(
+                {**key_document(api_key, usage=False), "key": full}, status=201
+            )
+
+
+class KeyRotate(APIView):
+    """POST ``{grace_hours}`` makes the key's successor (its value in this
+    answer only); the old key works that many hours more (default 24)."""
+
+    @handles_invalid
+    def post(self, request: Request, org: str, public_id: str) -> Response:
+        organization = policy.organization_for(request.user, org, "keys.manage")
+        data = fields(request.data, (), ("grace_hours",))
+        grace = data.get("grace_hours", DEFAULT_GRACE_HOURS)
+        if not isinstance(grace, int | float) or isinstance(grace, bool):
+            return Response({"grace_hours": ["A number of hours."]}, status=400)
+        api_key = _key(organization, public_id)
+        require_fresh(request)
+        try:
+            successor, full = api_key_rotate(api_key=api_key, grace_hours=grace)
+        except ValueError as exc:
+            return Response({"grace_hours": [str(exc)]}, status=400)
+        with tenant_context(organization):
+            return Response(
+                {**key_document(successor, usage=False), "key": full}, status=201
+            )
+
 
 class KeyDetail(APIView):
+    """GET a key and its use; PATCH ``{limits}`` replaces its limits; DELETE
+    revokes it."""
+
+    def delete(self, request: Request, org: str, public_id: str) -> Response:
+        organization = policy.organization_for(request.user, org, "keys.manage")
+        api_key_revoke(api_key=_key(organization, public_id))
+        return Response(status=204)
+
     def get(self, request: Request, org: str, public_id: str) -> Response:
         organization = policy.organization_for(request.user, org, "keys.view")
         with tenant_context(organization):
@@ -67,6 +142,19 @@ class KeyDetail(APIView):
             except LimitError as exc:
                 return Response({"limits": [str(exc)]}, status=400)
             return Response(key_document(api_key, usage=True))
+
+
+def _key(organization: Organization, public_id: str) -> ApiKey:
+    with tenant_context(organization):
+        api_key = (
+            ApiKey.objects.for_organization(organization)
+            .select_related("project")
+            .filter(public_id=public_id)
+            .first()
+        )
+    if api_key is None:
+        raise Http404("No such API key.")
+    return api_key
 
 
 def key_document(api_key: ApiKey, *, usage: bool) -> dict:

@@ -1,0 +1,109 @@
+"""The management API for an organisation's provider keys: listed by hint,
+set (added or replaced), tested and removed. Never the key itself."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import policy
+from accounts.api_orgs import fields, handles_invalid, require_fresh
+from accounts.models import Organization, Project
+from accounts.tenancy import tenant_context
+from providers.models import ProviderCredential
+from providers.netguard import BlockedDestination
+from providers.services import (
+    CredentialError,
+    provider_credential_check,
+    provider_credential_delete,
+    provider_credential_set,
+)
+
+
+class ProviderKeyList(APIView):
+    """GET the stored provider keys (by hint); POST ``{provider, key,
+    base_url, project}`` stores one, replacing any for the same provider and
+    project."""
+
+    def get(self, request: Request, org: str) -> Response:
+        organization = policy.organization_for(request.user, org, "providers.view")
+        with tenant_context(organization):
+            rows = (
+                ProviderCredential.objects.for_organization(organization)
+                .select_related("project")
+                .order_by("provider")
+            )
+            return Response({"results": [credential_document(c) for c in rows]})
+
+    @handles_invalid
+    def post(self, request: Request, org: str) -> Response:
+        organization = policy.organization_for(request.user, org, "providers.manage")
+        data = fields(request.data, ("provider", "key"), ("base_url", "project"))
+        project = None
+        if data.get("project"):
+            with tenant_context(organization):
+                project = (
+                    Project.objects.for_organization(organization)
+                    .filter(slug=str(data["project"]))
+                    .first()
+                )
+            if project is None:
+                return Response({"project": ["No such project."]}, status=400)
+        require_fresh(request)
+        try:
+            credential = provider_credential_set(
+                organization=organization,
+                provider=str(data["provider"]),
+                secret=str(data["key"]),
+                base_url=str(data.get("base_url") or ""),
+                project=project,
+            )
+        except CredentialError as exc:
+            return Response({"key": [str(exc)]}, status=400)
+        except BlockedDestination as exc:
+            return Response({"base_url": [str(exc)]}, status=400)
+        with tenant_context(organization):
+            return Response(credential_document(credential), status=201)
+
+
+class ProviderKeyDetail(APIView):
+    def delete(self, request: Request, org: str, credential_id: str) -> Response:
+        organization = policy.organization_for(request.user, org, "providers.manage")
+        provider_credential_delete(credential=_credential(organization, credential_id))
+        return Response(status=204)
+
+
+class ProviderKeyTest(APIView):
+    """POST asks the provider to list its models with the stored key."""
+
+    def post(self, request: Request, org: str, credential_id: str) -> Response:
+        organization = policy.organization_for(request.user, org, "providers.manage")
+        result = provider_credential_check(_credential(organization, credential_id))
+        return Response({"ok": result.ok, "message": result.message})
+
+
+def _credential(organization: Organization, credential_id: str) -> ProviderCredential:
+    with tenant_context(organization):
+        credential = (
+            ProviderCredential.objects.for_organization(organization)
+            .select_related("project")
+            .filter(pk=credential_id)
+            .first()
+        )
+    if credential is None:
+        raise Http404("No such provider key.")
+    return credential
+
+
+def credential_document(credential: ProviderCredential) -> dict:
+    return {
+        "id": str(credential.pk),
+        "provider": credential.provider,
+        "project": credential.project.slug if credential.project else None,
+        "base_url": credential.base_url,
+        "hint": credential.masked,
+        "updated_at": credential.updated_at,
+    }
