@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from allauth.account import views as allauth_views
 
-from accounts import views
+from accounts import token_pages, views
 
 urlpatterns = [
     # In one transaction each: a sign-in and its audit record land together.
@@ -14,5 +14,9 @@ urlpatterns = [
     path("me/", views.my_data, name="my_data"),
     path("me/export/", views.my_data_export, name="my_data_export"),
     path("me/delete/", views.account_delete, name="account_delete"),
+    path("tokens/", token_pages.tokens, name="tokens"),
+    path(
+        "tokens/<slug:public_id>/revoke/", token_pages.token_delete, name="token_delete"
+    ),
     path("", include("allauth.urls")),
 ]
