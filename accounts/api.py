@@ -3,6 +3,7 @@ keys share."""
 
 from __future__ import annotations
 
+from django.db import IntegrityError
 from django.http import Http404
 
 from rest_framework.request import Request
@@ -11,13 +12,33 @@ from rest_framework.views import APIView
 
 from accounts import policy
 from accounts.models import Organization, Project
-from accounts.services import project_update
+from accounts.services import SLUG, project_create, project_update
 from accounts.tenancy import tenant_context
 from keys.limits import LimitError
 from keys.usage_now import project_budget_usage
 
 
 class ProjectList(APIView):
+    """GET the organisation's projects; POST ``{slug, name}`` makes one
+    (owners and admins)."""
+
+    def post(self, request: Request, org: str) -> Response:
+        organization = policy.organization_for(request.user, org, "projects.manage")
+        data = request.data if isinstance(request.data, dict) else {}
+        slug = data.get("slug")
+        if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+            return Response(
+                {"slug": ["Lowercase letters, digits and hyphens, up to 60."]}, 400
+            )
+        try:
+            project = project_create(
+                organization=organization, slug=slug, name=str(data.get("name") or "")
+            )
+        except IntegrityError:
+            return Response({"slug": ["This organisation has that project."]}, 409)
+        with tenant_context(organization):
+            return Response(project_document(project, usage=False), status=201)
+
     def get(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "projects.view")
         with tenant_context(organization):

@@ -98,3 +98,8 @@ class RoleForm(forms.Form):
     def __init__(self, *args: Any, roles: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = roles  # type: ignore[attr-defined]
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Project name")
+    slug = forms.SlugField(max_length=60, label="Short name (in addresses)")

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from allauth.account.decorators import reauthentication_required
 
 from accounts import policy
-from accounts.forms import InvitationForm, OrganizationForm, RoleForm
+from accounts.forms import InvitationForm, OrganizationForm, ProjectForm, RoleForm
 from accounts.invitations import (
     InvitationError,
     SlugTaken,
@@ -28,7 +29,12 @@ from accounts.invitations import (
     organization_start,
 )
 from accounts.models import Invitation, Membership, Organization, Project
-from accounts.services import LastOwner, membership_change_role, membership_remove
+from accounts.services import (
+    LastOwner,
+    membership_change_role,
+    membership_remove,
+    project_create,
+)
 from accounts.tenancy import tenant_context
 
 Role = Membership.Role
@@ -58,9 +64,25 @@ def organizations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def organization(request: HttpRequest, org: str) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "org.view")
     role = policy.role_in(request.user, organization)
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST":
+        policy.organization_for(request.user, org, "projects.manage")
+        if form.is_valid():
+            try:
+                project_create(
+                    organization=organization,
+                    slug=form.cleaned_data["slug"],
+                    name=form.cleaned_data["name"],
+                )
+            except (ValueError, IntegrityError):
+                form.add_error("slug", "This organisation has a project by that name.")
+            else:
+                messages.success(request, "Project created.")
+                return redirect("organization", org=organization.slug)
     with tenant_context(organization):
         projects = list(Project.objects.for_organization(organization).order_by("slug"))
     return render(
@@ -69,8 +91,10 @@ def organization(request: HttpRequest, org: str) -> HttpResponse:
         {
             "organization": organization,
             "projects": projects,
+            "project_form": form,
             **_abilities(request, organization, role),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -223,6 +247,7 @@ def _abilities(request: HttpRequest, organization: Organization, role: Any) -> d
         "may_manage": can("members.manage"),
         "may_audit": can("audit.view"),
         "may_keys": can("keys.manage"),
+        "may_projects": can("projects.manage"),
     }
 
 

@@ -37,6 +37,7 @@ ALLOWED_ROLES: dict[str, frozenset[str]] = {
     "keys.limits": frozenset({Role.OWNER, Role.ADMIN}),
     "projects.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
     "projects.budgets": frozenset({Role.OWNER, Role.ADMIN}),
+    "projects.manage": frozenset({Role.OWNER, Role.ADMIN}),
     "guardrails.view": frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER}),
     "guardrails.manage": frozenset({Role.OWNER, Role.ADMIN}),
 }

@@ -105,6 +105,7 @@ ENDPOINTS = [
     ("get", "orgs/{org}/keys/", None, 200, 200, 404),
     ("post", "orgs/{org}/keys/", {"name": "k", "project": "default"}, 201, 201, 404),
     ("get", "orgs/{org}/projects/", None, 200, 200, 404),
+    ("post", "orgs/{org}/projects/", {"slug": "p2"}, 201, 403, 404),
     ("get", "orgs/{org}/provider-keys/", None, 200, 200, 404),
     ("post", "orgs/{org}/provider-keys/", {"provider": "openai", "key": SECRET},
      201, 403, 404),

@@ -183,3 +183,18 @@ def test_changing_a_role_asks_for_a_fresh_check(client, acme):
 
     assert asked["Location"].startswith("/accounts/reauthenticate/")
     assert policy.role_in(teammate, org) == "member"
+
+
+def test_managers_make_projects_and_teammates_do_not(client, acme):
+    org, owner, teammate, _ = acme
+    client.force_login(owner)
+
+    made = client.post(f"/orgs/{org.slug}/", {"name": "Web", "slug": "web"})
+    again = client.post(f"/orgs/{org.slug}/", {"name": "Web", "slug": "web"})
+    client.force_login(teammate)
+    refused = client.post(f"/orgs/{org.slug}/", {"name": "X", "slug": "x"})
+
+    assert made.status_code == 302
+    assert again.status_code == 400 and b"by that name" in again.content
+    assert refused.status_code == 403
+    assert b"New project" not in client.get(f"/orgs/{org.slug}/").content
