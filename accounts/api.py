@@ -30,10 +30,11 @@ class ProjectList(APIView):
             return Response(
                 {"slug": ["Lowercase letters, digits and hyphens, up to 60."]}, 400
             )
+        name = data.get("name") or slug
+        if not isinstance(name, str) or len(name) > 200 or not name.isprintable():
+            return Response({"name": ["At most 200 printable characters."]}, 400)
         try:
-            project = project_create(
-                organization=organization, slug=slug, name=str(data.get("name") or "")
-            )
+            project = project_create(organization=organization, slug=slug, name=name)
         except IntegrityError:
             return Response({"slug": ["This organisation has that project."]}, 409)
         with tenant_context(organization):

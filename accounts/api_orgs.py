@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.http import Http404
 from django.urls import reverse
 
@@ -30,6 +32,14 @@ from accounts.models import Invitation, ManagementToken, Membership, Organizatio
 from accounts.services import LastOwner, membership_change_role, membership_remove
 from accounts.tenancy import tenant_context
 from accounts.tokens import token_create, token_revoke
+
+
+def _is_email(value: str) -> bool:
+    try:
+        EmailValidator()(value)
+    except ValidationError:
+        return False
+    return len(value) <= 254
 
 
 class ReauthenticationRequired(PermissionDenied):
@@ -61,6 +71,17 @@ def fields(
     if errors:
         raise _Invalid(errors)
     return data
+
+
+def clean_name(value: Any, field: str, limit: int = 200) -> str:
+    """A name as given: text of 1 to ``limit`` printable characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid({field: ["Give a name."]})
+    if len(value) > limit:
+        raise _Invalid({field: [f"At most {limit} characters."]})
+    if not value.isprintable():
+        raise _Invalid({field: ["Control characters are not allowed."]})
+    return value.strip()
 
 
 class _Invalid(Exception):
@@ -177,9 +198,11 @@ class InvitationList(APIView):
             request.user, "members.owners", organization
         ):
             raise PermissionDenied("Only owners invite owners.")
-        email = str(data["email"]).strip()
-        if "@" not in email or len(email) > 254:
+        email = data["email"]
+        if not isinstance(email, str) or not _is_email(email.strip()):
             return Response({"email": ["Enter a valid email address."]}, status=400)
+        email = email.strip()
+        require_fresh(request)
         link = request.build_absolute_uri(
             reverse("invitation", args=[organization.slug, "TOKEN"])
         ).replace("TOKEN", "{token}")

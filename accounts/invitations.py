@@ -100,22 +100,26 @@ def invitation_find(organization: Organization, token: str) -> Invitation:
     return invitation
 
 
+def addressed_to(invitation: Invitation, user: Any) -> bool:
+    """Whether ``user`` has verified the address ``invitation`` was sent to."""
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists()
+
+
 def invitation_accept(
     *, organization: Organization, token: str, user: Any
 ) -> Membership:
     """Make ``user`` a member, if the invitation is open and names their
     verified address."""
-    from allauth.account.models import EmailAddress
-
     with tenant_context(organization), transaction.atomic():
         invitation = invitation_find(organization, token)
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not invitation.open:
             raise InvitationError("This invitation is not valid any more.")
-        verified = EmailAddress.objects.filter(
-            user=user, email__iexact=invitation.email, verified=True
-        ).exists()
-        if not verified:
+        if not addressed_to(invitation, user):
             raise InvitationError(
                 "This invitation is for another address. Sign in with the "
                 "address it was sent to."

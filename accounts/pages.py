@@ -15,12 +15,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import (
+    raise_if_reauthentication_required,
+)
 
 from accounts import policy
 from accounts.forms import InvitationForm, OrganizationForm, ProjectForm, RoleForm
 from accounts.invitations import (
     InvitationError,
     SlugTaken,
+    addressed_to,
     invitation_accept,
     invitation_create,
     invitation_find,
@@ -107,6 +111,7 @@ def members(request: HttpRequest, org: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         policy.organization_for(request.user, org, "members.invite")
+        raise_if_reauthentication_required(request, app="")
         if form.is_valid():
             link = request.build_absolute_uri(
                 reverse("invitation", args=[organization.slug, "TOKEN"])
@@ -163,12 +168,18 @@ def members(request: HttpRequest, org: str) -> HttpResponse:
 
 @login_required
 @require_POST
-@reauthentication_required
 def member_change(request: HttpRequest, org: str, member_id: int) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "members.manage")
     membership = _membership(organization, member_id)
     if not _may_change(request, organization, membership):
         raise PermissionDenied("Only owners change owners.")
+    return _member_change(request, organization, membership)
+
+
+@reauthentication_required
+def _member_change(
+    request: HttpRequest, organization: Organization, membership: Membership
+) -> HttpResponse:
     try:
         if request.POST.get("remove"):
             membership_remove(membership=membership)
@@ -223,6 +234,12 @@ def invitation(request: HttpRequest, org: str, token: str) -> HttpResponse:
             found = invitation_find(organization, token)
         except InvitationError as exc:
             error = str(exc)
+        else:
+            if not addressed_to(found, request.user):
+                error = (
+                    "This invitation is for another address. Sign in with the "
+                    "address it was sent to."
+                )
     if request.method == "POST" and organization is not None and not error:
         try:
             invitation_accept(organization=organization, token=token, user=request.user)

@@ -16,6 +16,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from accounts.models import ManagementToken
+from audit.context import Actor, set_actor
 from audit.services import record_for_user
 
 PREFIX = "wmt_"
@@ -105,6 +106,8 @@ class ManagementTokenAuthentication(authentication.BaseAuthentication):
         token = token_for(value.strip())
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
+        # The audit middleware ran before the token was checked.
+        set_actor(Actor.user(token.user))
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -89,10 +89,23 @@ class MyDataExport(APIView):
 
 
 class Me(APIView):
-    """DELETE: delete the signed-in person's account.
-
-    The body carries ``password``, or ``username`` for someone without one.
+    """GET: who you are and your organisations. DELETE: delete your account;
+    the body carries ``password``, or ``username`` for someone without one.
     """
+
+    def get(self, request: Request) -> Response:
+        from accounts.policy import organizations_for, role_in
+
+        return Response(
+            {
+                "username": request.user.username,
+                "email": request.user.email,
+                "organisations": [
+                    {"slug": o.slug, "name": o.name, "role": role_in(request.user, o)}
+                    for o in organizations_for(request.user, "org.view")
+                ],
+            }
+        )
 
     def delete(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}

@@ -3,6 +3,8 @@ and how much of it they have used. Never the key itself or its hash."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 
 from rest_framework.request import Request
@@ -11,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts import policy
 from accounts.api import only_field
-from accounts.api_orgs import fields, handles_invalid, require_fresh
+from accounts.api_orgs import clean_name, fields, handles_invalid, require_fresh
 from accounts.models import Organization, Project
 from accounts.tenancy import tenant_context
 from keys.limits import LimitError
@@ -44,6 +46,7 @@ class KeyList(APIView):
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "keys.manage")
         data = fields(request.data, ("name", "project"), ("environment", "limits"))
+        name = clean_name(data["name"], "name")
         with tenant_context(organization):
             project = (
                 Project.objects.for_organization(organization)
@@ -61,7 +64,7 @@ class KeyList(APIView):
         try:
             api_key, full = api_key_create(
                 project=project,
-                name=str(data["name"])[:200],
+                name=name,
                 environment=environment,
                 created_by=request.user,
                 limits=data.get("limits") or {},
@@ -90,7 +93,9 @@ class KeyRotate(APIView):
         try:
             successor, full = api_key_rotate(api_key=api_key, grace_hours=grace)
         except ValueError as exc:
-            return Response({"grace_hours": [str(exc)]}, status=400)
+            field = "grace_hours" if "grace" in str(exc) else "detail"
+            message: Any = [str(exc)] if field != "detail" else str(exc)
+            return Response({field: message}, status=400)
         with tenant_context(organization):
             return Response(
                 {**key_document(successor, usage=False), "key": full}, status=201

@@ -48,11 +48,15 @@ def key_list(request: HttpRequest, org: str) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def key_new(request: HttpRequest, org: str) -> HttpResponse:
     """A new key needs a fresh password or passkey check; it is shown once."""
     organization = policy.organization_for(request.user, org, "keys.manage")
+    return _key_new(request, organization)
+
+
+@reauthentication_required
+def _key_new(request: HttpRequest, organization: Organization) -> HttpResponse:
     projects = _projects(organization)
     form = KeyForm(request.POST or None, projects=projects)
     if request.method == "POST" and form.is_valid():
@@ -73,11 +77,16 @@ def key_new(request: HttpRequest, org: str) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required
 @require_POST
 def key_rotate(request: HttpRequest, org: str, public_id: str) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "keys.manage")
-    api_key = _key(organization, public_id)
+    return _key_rotate(request, organization, _key(organization, public_id))
+
+
+@reauthentication_required
+def _key_rotate(
+    request: HttpRequest, organization: Organization, api_key: ApiKey
+) -> HttpResponse:
     form = RotateForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Give the old key 0 to {MAX_GRACE_HOURS} hours.")

@@ -47,9 +47,13 @@ def provider_list(request: HttpRequest, org: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@reauthentication_required
 def provider_key_set(request: HttpRequest, org: str) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "providers.manage")
+    return _provider_key_set(request, organization)
+
+
+@reauthentication_required
+def _provider_key_set(request: HttpRequest, organization: Organization) -> HttpResponse:
     form = ProviderKeyForm(request.POST or None, projects=_projects(organization))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -91,11 +95,17 @@ def provider_key_test(
 
 @login_required
 @require_POST
-@reauthentication_required
 def provider_key_delete(
     request: HttpRequest, org: str, credential_id: str
 ) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "providers.manage")
+    return _provider_key_delete(request, organization, credential_id)
+
+
+@reauthentication_required
+def _provider_key_delete(
+    request: HttpRequest, organization: Organization, credential_id: str
+) -> HttpResponse:
     provider_credential_delete(credential=_credential(organization, credential_id))
     messages.success(request, "Provider key removed.")
     return redirect("providers", org=organization.slug)

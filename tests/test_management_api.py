@@ -225,3 +225,52 @@ def test_the_schema_and_its_docs():
     assert docs.status_code == 200
     assert b"cdn.jsdelivr" not in docs.content and b"unpkg" not in docs.content
     assert PASSWORD not in docs.content.decode()
+
+
+# Found by trying it ------------------------------------------------------------
+
+
+def test_what_a_token_does_is_recorded_as_its_person(acme):
+    from audit.models import AuditEvent
+
+    org, owner, _, _ = acme
+
+    send(bearer(owner), "post", f"/api/v1/orgs/{org.slug}/keys/",
+         {"name": "audited", "project": "default"})  # fmt: skip
+
+    with platform_context():
+        event = AuditEvent.objects.filter(action="api_key.created").latest("id")
+    assert (event.actor_type, event.actor_id) == ("user", str(owner.pk))
+
+
+@pytest.mark.parametrize("name", ["x" * 201, "x\u0000y", "", "tab\tname"])
+def test_a_key_name_must_be_printable_text_of_at_most_200(acme, name):
+    org, owner, _, _ = acme
+
+    refused = send(bearer(owner), "post", f"/api/v1/orgs/{org.slug}/keys/",
+                   {"name": name, "project": "default"})  # fmt: skip
+
+    assert refused.status_code == 400 and "name" in refused.json()
+
+
+def test_inviting_over_a_session_asks_for_a_fresh_check(acme):
+    org, owner, _, _ = acme
+    browser = Client()
+    browser.force_login(owner)
+
+    asked = send(browser, "post", f"/api/v1/orgs/{org.slug}/invitations/",
+                 {"email": "eve@example.test", "role": "owner"})  # fmt: skip
+
+    assert asked.status_code == 403
+    assert not mail.outbox
+
+
+def test_me_says_who_you_are(acme):
+    org, owner, _, _ = acme
+
+    me = bearer(owner).get("/api/v1/me").json()
+
+    assert me["email"] == owner.email
+    assert me["organisations"] == [
+        {"slug": org.slug, "name": org.name, "role": "owner"}
+    ]

@@ -207,7 +207,7 @@ def test_the_api_deletes_with_the_password_in_the_body(client, alice, world):
     assert right.status_code == 204
     alice.refresh_from_db()
     assert not alice.is_active
-    assert client.get("/api/v1/me/export").status_code == 403
+    assert client.get("/api/v1/me/export").status_code == 401  # signed out now
 
 
 def test_guessing_the_password_to_confirm_stops_after_five_tries(client, alice, world):
@@ -268,7 +268,7 @@ def test_someone_without_a_password_confirms_with_their_username(client):
 
 
 def test_a_signed_out_visitor_cannot_delete(client):
-    assert client.delete("/api/v1/me").status_code == 403
+    assert client.delete("/api/v1/me").status_code == 401
     assert client.post("/accounts/me/delete/").status_code == 302
 
 

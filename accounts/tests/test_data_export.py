@@ -132,7 +132,7 @@ def test_the_download_is_a_post_not_a_link(client, alice):
 
 
 def test_a_signed_out_visitor_gets_no_export(client, alice, world):
-    assert client.get("/api/v1/me/export").status_code == 403
+    assert client.get("/api/v1/me/export").status_code == 401
     response = client.post("/accounts/me/export/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

@@ -82,7 +82,7 @@ def test_an_invitation_is_mailed_and_accepted_by_its_address_only(
     client, acme, django_capture_on_commit_callbacks
 ):
     org, owner, _, outsider = acme
-    signed_in(client, owner)
+    reauthenticated(client, owner)
     invitee = person("ivy")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -198,3 +198,60 @@ def test_managers_make_projects_and_teammates_do_not(client, acme):
     assert again.status_code == 400 and b"by that name" in again.content
     assert refused.status_code == 403
     assert b"New project" not in client.get(f"/orgs/{org.slug}/").content
+
+
+def test_inviting_asks_for_a_fresh_check(client, acme):
+    org, owner, _, _ = acme
+    signed_in(client, owner)
+
+    asked = client.post(
+        f"/orgs/{org.slug}/members/", {"email": "eve@example.test", "role": "owner"}
+    )
+
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
+    assert not mail.outbox
+
+
+def test_a_viewer_is_refused_before_being_asked_for_a_password(client, acme):
+    org, owner, _, _ = acme
+    viewer = person("val")
+    join(org, viewer, "viewer")
+    with tenant_context(org):
+        row = Membership.objects.for_organization(org).get(user=owner)
+    signed_in(client, viewer)
+
+    refused = client.post(f"/orgs/{org.slug}/members/{row.pk}/", {"role": "member"})
+
+    assert refused.status_code == 403
+
+
+def test_someone_elses_invitation_says_so_before_they_click(
+    client, acme, django_capture_on_commit_callbacks
+):
+    org, owner, _, outsider = acme
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_create(
+            organization=org,
+            email="right@example.test",
+            role="viewer",
+            invited_by=owner,
+            link="http://testserver/invitations/" + org.slug + "/{token}/",
+        )
+    path = re.search(r"testserver(/invitations/\S+/)", mail.outbox[-1].body).group(1)
+    signed_in(client, outsider)
+
+    page = client.get(path)
+
+    assert page.status_code == 400
+    assert b"another address" in page.content and b"Join" not in page.content
+
+
+def test_adding_an_email_address_asks_for_a_fresh_check(client, alice):
+    signed_in(client, alice)
+
+    asked = client.post(
+        "/accounts/email/", {"action_add": "", "email": "mallory@example.test"}
+    )
+
+    assert asked.status_code == 302
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
