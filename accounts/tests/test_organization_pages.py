@@ -255,3 +255,36 @@ def test_adding_an_email_address_asks_for_a_fresh_check(client, alice):
 
     assert asked.status_code == 302
     assert asked["Location"].startswith("/accounts/reauthenticate/")
+
+
+# (path, status for owner, teammate, outsider); 302 is the fresh-check page.
+PAGES = [
+    ("/orgs/{org}/", 200, 200, 404),
+    ("/orgs/{org}/members/", 200, 200, 404),
+    ("/orgs/{org}/keys/", 200, 200, 404),
+    ("/orgs/{org}/keys/new/", 302, 302, 404),
+    ("/orgs/{org}/providers/", 200, 200, 404),
+    ("/orgs/{org}/providers/set/", 302, 403, 404),
+    ("/orgs/{org}/guardrails/", 200, 200, 404),
+    ("/orgs/{org}/usage/", 200, 200, 404),
+    ("/orgs/{org}/audit/", 200, 403, 404),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), [(p, tuple(e)) for p, *e in PAGES])
+def test_every_page_for_owner_teammate_outsider_and_anonymous(
+    client, acme, path, expected
+):
+    org, owner, teammate, outsider = acme
+    url = path.format(org=org.slug)
+
+    seen = []
+    for who in (owner, teammate, outsider):
+        client.force_login(who)
+        seen.append(client.get(url).status_code)
+    client.logout()
+    anonymous = client.get(url)
+
+    assert tuple(seen) == expected
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/accounts/login/")
