@@ -91,6 +91,7 @@ def user_data_export(user: User) -> dict[str, Any]:
             "profile": _profile(user),
             "memberships": _memberships(user),
             "api_keys_created": _api_keys(user),
+            "sign_in": _sign_in(user),
             "audit_events": _audit_events(user),
         }
 
@@ -188,11 +189,93 @@ def user_delete(user: User) -> DeletionPlan:
         # The person's keys across organisations: one narrow cross-tenant write.
         with platform_context():
             ApiKey.objects.filter(created_by=user).update(created_by=None)
+        _forget_sign_in(user)
         # Anonymised first: the database pseudonymises only a deleted account.
         _anonymise(user)
         pseudonymise_actor(user.pk, pseudonym_for(user.pk))
     logger.info("user deleted id=%s", user.pk)
     return plan
+
+
+def _sign_in(user: User) -> dict[str, Any]:
+    """How the person signs in: addresses, second factors, linked accounts,
+    sessions and management tokens; never a secret, hash or session key."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
+    from allauth.usersessions.models import UserSession
+
+    from accounts.models import ManagementToken
+
+    return {
+        "email_addresses": [
+            {"email": e.email, "verified": e.verified, "primary": e.primary}
+            for e in EmailAddress.objects.filter(user=user).order_by("pk")
+        ],
+        "second_factors": [
+            {
+                "type": a.type,
+                "name": (a.data or {}).get("name", "") if a.type == "webauthn" else "",
+                "created_at": _iso(a.created_at),
+                "last_used_at": _iso(a.last_used_at),
+            }
+            for a in Authenticator.objects.filter(user=user).order_by("pk")
+        ],
+        "linked_accounts": [
+            {"provider": a.provider, "uid": a.uid, "linked_at": _iso(a.date_joined)}
+            for a in SocialAccount.objects.filter(user=user).order_by("pk")
+        ],
+        "sessions": [
+            {
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "created_at": _iso(s.created_at),
+                "last_seen_at": _iso(s.last_seen_at),
+            }
+            for s in UserSession.objects.filter(user=user).order_by("pk")
+        ],
+        "management_tokens": [
+            {
+                "id": t.public_id,
+                "name": t.name,
+                "created_at": _iso(t.created_at),
+                "last_used_at": _iso(t.last_used_at),
+                "expires_at": _iso(t.expires_at),
+                "revoked_at": _iso(t.revoked_at),
+            }
+            for t in ManagementToken.objects.filter(user=user).order_by("pk")
+        ],
+    }
+
+
+def _forget_sign_in(user: User) -> None:
+    """Delete the person's sign-in records: the user row stays (its id is
+    never reused), so nothing cascades to them on its own."""
+    from django.contrib.sessions.models import Session
+
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
+    from allauth.usersessions.models import UserSession
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import ManagementToken
+
+    keys = list(
+        UserSession.objects.filter(user=user).values_list("session_key", flat=True)
+    )
+    Session.objects.filter(session_key__in=keys).delete()
+    for model in (
+        EmailAddress,
+        Authenticator,
+        SocialAccount,
+        UserSession,
+        ManagementToken,
+        TOTPDevice,
+        StaticDevice,
+    ):
+        model.objects.filter(user=user).delete()
 
 
 def pseudonym_for(user_id: int) -> str:

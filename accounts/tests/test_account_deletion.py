@@ -326,3 +326,21 @@ def test_an_organisation_without_an_owner_is_left_not_deleted(alice):
     orphan.refresh_from_db()
     assert orphan.deleted_at is None
     assert member_ids(orphan) == set()
+
+
+def test_deletion_forgets_how_the_person_signed_in(alice):
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.models import ManagementToken
+    from accounts.privacy import user_delete
+    from accounts.tokens import token_create
+
+    TOTP.activate(alice, generate_totp_secret())
+    token_create(user=alice, name="ci")
+
+    user_delete(alice)
+
+    for model in (EmailAddress, Authenticator, ManagementToken):
+        assert not model.objects.filter(user=alice).exists()

@@ -182,3 +182,22 @@ def test_the_download_asks_for_a_fresh_check(client, alice):
     asked = client.post("/accounts/me/export/")
 
     assert asked["Location"].startswith("/accounts/reauthenticate/")
+
+
+def test_the_export_says_how_the_person_signs_in_but_no_secret(alice):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.tokens import token_create
+
+    secret = generate_totp_secret()
+    TOTP.activate(alice, secret)
+    _, value = token_create(user=alice, name="ci")
+
+    exported = user_data_export(alice)
+
+    sign_in = exported["sign_in"]
+    assert sign_in["email_addresses"][0]["email"] == alice.email
+    assert [f["type"] for f in sign_in["second_factors"]] == ["totp"]
+    assert sign_in["management_tokens"][0]["name"] == "ci"
+    text = json.dumps(exported)
+    assert secret not in text and value.split("_")[-1] not in text
