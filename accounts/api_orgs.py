@@ -42,19 +42,20 @@ def _is_email(value: str) -> bool:
     return len(value) <= 254
 
 
-class ReauthenticationRequired(PermissionDenied):
-    default_detail = (
-        "Confirm your password or passkey first (POST /accounts/reauthenticate/), "
-        "or use a management token."
-    )
-    default_code = "reauthentication_required"
+REAUTHENTICATE = (
+    "Confirm your password or passkey first (POST /accounts/reauthenticate/), "
+    "or use a management token."
+)
 
 
 def require_fresh(request: Request) -> None:
     """Sensitive actions over a session need a fresh password or passkey
-    check, as on the pages; a management token is that check itself."""
+    check, as on the pages; a management token is that check itself. The
+    403 says ``"code": "reauthentication_required"``."""
     if request.auth is None and not did_recently_reauthenticate(request._request):
-        raise ReauthenticationRequired()
+        raise PermissionDenied(
+            {"detail": REAUTHENTICATE, "code": "reauthentication_required"}
+        )
 
 
 def fields(
@@ -112,12 +113,12 @@ class OrganizationList(APIView):
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("slug",), ("name",))
+        slug = data["slug"]
+        if not isinstance(slug, str):
+            return Response({"slug": ["A short name, as text."]}, status=400)
+        name = clean_name(data.get("name", slug), "name")
         try:
-            organization = organization_start(
-                user=request.user,
-                slug=str(data["slug"]),
-                name=str(data.get("name", "")),
-            )
+            organization = organization_start(user=request.user, slug=slug, name=name)
         except (SlugTaken, ValueError) as exc:
             return Response({"slug": [str(exc)]}, status=400)
         return Response(organization_document(organization, request), status=201)
@@ -167,6 +168,7 @@ class MemberDetail(APIView):
         organization = policy.organization_for(request.user, org, "members.manage")
         membership = _membership(organization, member_id)
         _check_owner_rules(request, organization, membership, membership.role)
+        require_fresh(request)
         try:
             membership_remove(membership=membership)
         except LastOwner as exc:
@@ -268,10 +270,9 @@ class TokenList(APIView):
         days = data.get("days", 90)
         if type(days) is not int or not 1 <= days <= 365:
             return Response({"days": ["A whole number from 1 to 365."]}, status=400)
+        name = clean_name(data["name"], "name", 100)
         require_fresh(request)
-        token, value = token_create(
-            user=request.user, name=str(data["name"]), days=days
-        )
+        token, value = token_create(user=request.user, name=name, days=days)
         return Response({**token_document(token), "token": value}, status=201)
 
 

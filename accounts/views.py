@@ -85,6 +85,9 @@ class MyDataExport(APIView):
     """GET: everything held about the signed-in person, as a JSON download."""
 
     def get(self, request: Request) -> HttpResponse:
+        from accounts.api_orgs import require_fresh
+
+        require_fresh(request)
         return _export_response(privacy.user_data_export(request.user))
 
 

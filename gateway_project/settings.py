@@ -444,7 +444,17 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "secret_paths": {"()": "gateway_project.logfilters.SecretPathFilter"},
+        "quiet_refusals": {"()": "gateway_project.logfilters.QuietRefusals"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["secret_paths", "quiet_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     # One line per upstream request is noise at INFO; errors still show.
     "loggers": {
@@ -452,5 +462,8 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
         # The Azure SDK logs every request and response at INFO.
         "azure": {"level": "WARNING"},
+        # Through the root's handler only (Django's own would print each
+        # line twice, unfiltered).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }

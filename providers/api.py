@@ -42,6 +42,13 @@ class ProviderKeyList(APIView):
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "providers.manage")
         data = fields(request.data, ("provider", "key"), ("base_url", "project"))
+        wrong = [
+            name
+            for name in ("provider", "key", "base_url", "project")
+            if name in data and not isinstance(data[name], str | None)
+        ]
+        if wrong:
+            return Response({name: ["Give it as text."] for name in wrong}, 400)
         project = None
         if data.get("project"):
             with tenant_context(organization):
@@ -72,7 +79,9 @@ class ProviderKeyList(APIView):
 class ProviderKeyDetail(APIView):
     def delete(self, request: Request, org: str, credential_id: str) -> Response:
         organization = policy.organization_for(request.user, org, "providers.manage")
-        provider_credential_delete(credential=_credential(organization, credential_id))
+        credential = _credential(organization, credential_id)
+        require_fresh(request)
+        provider_credential_delete(credential=credential)
         return Response(status=204)
 
 

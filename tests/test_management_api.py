@@ -274,3 +274,43 @@ def test_me_says_who_you_are(acme):
     assert me["organisations"] == [
         {"slug": org.slug, "name": org.name, "role": "owner"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/me/tokens/", {"name": "a" * 5000}),
+        ("/api/v1/me/tokens/", {"name": "ab\u0000cd"}),
+        ("/api/v1/me/tokens/", {"name": {"a": 1}}),
+        ("/api/v1/orgs/", {"slug": "s5000", "name": "a" * 5000}),
+        ("/api/v1/orgs/", {"slug": "s5", "name": "ab\u0000cd"}),
+        ("/api/v1/orgs/", {"slug": "s6", "name": ["a"]}),
+        ("/api/v1/orgs/", {"slug": ["s7"]}),
+    ],
+)
+def test_names_must_be_printable_text_everywhere(acme, path, body):
+    _, owner, _, _ = acme
+
+    refused = send(bearer(owner), "post", path, body)
+
+    assert refused.status_code == 400
+
+
+def test_removals_and_the_export_over_a_session_ask_for_a_fresh_check(acme):
+    org, owner, teammate, _ = acme
+    credential = send(bearer(owner), "post", f"/api/v1/orgs/{org.slug}/provider-keys/",
+                      {"provider": "openai", "key": SECRET}).json()["id"]  # fmt: skip
+    members = bearer(owner).get(f"/api/v1/orgs/{org.slug}/members/").json()["results"]
+    tom = next(m for m in members if m["user"] == teammate.username)
+    browser = Client()
+    browser.force_login(owner)
+
+    answers = [
+        send(browser, "delete", f"/api/v1/orgs/{org.slug}/members/{tom['id']}/"),
+        send(browser, "delete", f"/api/v1/orgs/{org.slug}/provider-keys/{credential}/"),
+        browser.get("/api/v1/me/export"),
+    ]
+
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert {a.json()["code"] for a in answers} == {"reauthentication_required"}
+    assert policy.role_in(teammate, org) == "member"

@@ -115,7 +115,7 @@ def test_the_page_offers_the_download_and_the_download_is_an_attachment(
 
 
 def test_the_api_returns_the_same_export(client, alice, world):
-    client.force_login(alice)
+    reauthenticated(client, alice)
 
     response = client.get("/api/v1/me/export")
 
@@ -140,7 +140,7 @@ def test_a_signed_out_visitor_gets_no_export(client, alice, world):
 
 
 def test_one_person_s_export_holds_nothing_of_another_s(client, alice, bob, world):
-    client.force_login(bob)
+    reauthenticated(client, bob)
 
     data = json.loads(client.get("/api/v1/me/export").content)
 
