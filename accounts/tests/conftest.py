@@ -57,3 +57,26 @@ def reauthenticated(client, user):
     response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
     assert response.status_code == 302, response.content[:500]
     return client
+
+
+def mailed_invitation(org, owner, email: str, capture) -> str:
+    """Invite ``email`` and return the path of the link in the mail sent.
+
+    ``capture`` is pytest-django's django_capture_on_commit_callbacks: the
+    mail goes out when the invitation commits.
+    """
+    import re
+
+    from django.core import mail
+
+    from accounts.invitations import invitation_create
+
+    with capture(execute=True):
+        invitation_create(
+            organization=org,
+            email=email,
+            role="viewer",
+            invited_by=owner,
+            link=f"http://testserver/invitations/{org.slug}/{{token}}/",
+        )
+    return re.search(r"testserver(/invitations/\S+/)", mail.outbox[-1].body).group(1)

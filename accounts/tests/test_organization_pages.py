@@ -12,7 +12,13 @@ from accounts import policy
 from accounts.invitations import invitation_create
 from accounts.models import Invitation, Membership
 from accounts.tenancy import tenant_context
-from accounts.tests.conftest import join, organization, person, reauthenticated
+from accounts.tests.conftest import (
+    join,
+    mailed_invitation,
+    organization,
+    person,
+    reauthenticated,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -229,15 +235,9 @@ def test_someone_elses_invitation_says_so_before_they_click(
     client, acme, django_capture_on_commit_callbacks
 ):
     org, owner, _, outsider = acme
-    with django_capture_on_commit_callbacks(execute=True):
-        invitation_create(
-            organization=org,
-            email="right@example.test",
-            role="viewer",
-            invited_by=owner,
-            link="http://testserver/invitations/" + org.slug + "/{token}/",
-        )
-    path = re.search(r"testserver(/invitations/\S+/)", mail.outbox[-1].body).group(1)
+    path = mailed_invitation(
+        org, owner, "right@example.test", django_capture_on_commit_callbacks
+    )
     signed_in(client, outsider)
 
     page = client.get(path)
