@@ -47,7 +47,7 @@ async def application(scope, receive, send):
             await proxy_application(scope, receive, send)
         else:
             await not_served(send, PROXY_NOT_SERVED)
-    elif SERVES_SITE or scope.get("path") == "/healthz":
+    elif SERVES_SITE or scope.get("path") in ("/healthz", "/readyz"):
         await django_application(scope, receive, send)
     else:
         await not_served(send, SITE_NOT_SERVED)

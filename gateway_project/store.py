@@ -40,6 +40,9 @@ class LocalStore:
         with self._lock:
             return self.get_locked(key)
 
+    def ping(self) -> bool:
+        return True
+
     def get_locked(self, key: str) -> bytes | None:
         entry = self._data.get(key)
         if entry is None or entry[0] < time.monotonic():
@@ -123,6 +126,9 @@ class RedisStore:
 
     def delete(self, key: str) -> None:
         self._sync.delete(self._prefix + key)
+
+    def ping(self) -> bool:
+        return bool(self._sync.ping())
 
     def zcount(self, key: str, minimum: float) -> int:
         """Members of a sorted set scored at ``minimum`` or above."""

@@ -14,6 +14,7 @@ admin.site.__class__ = OTPAdminSite
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("readyz", views.ready, name="ready"),
     path("accounts/", include("accounts.urls")),
     path("orgs/", include("accounts.page_urls")),
     path(

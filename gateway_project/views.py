@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from accounts.policy import organizations_for
+from gateway_project.health import failing
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -12,7 +13,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers."""
     return JsonResponse({"status": "ok"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, Redis and the master key are usable."""
+    failed = failing()
+    if failed:
+        return JsonResponse({"status": "not ready", "failing": failed}, status=503)
+    return JsonResponse({"status": "ready"})
 
 
 def api_not_found(request: HttpRequest) -> JsonResponse:
