@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -255,6 +257,22 @@ SIGNIN_FAILURE_WINDOW_SECONDS = env.integer(
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
+
+# CORS for the dashboard's API and pages: only these exact origins (scheme,
+# host and port), with credentials; none by default. The /v1 proxy is not
+# Django's and sends no CORS headers.
+CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS", [])
+if any(origin in ("*", "null") or "*" in origin for origin in CORS_ALLOWED_ORIGINS):
+    raise env.ConfigError(
+        "CORS_ALLOWED_ORIGINS lists exact origins; '*' and 'null' are refused "
+        "(credentials are allowed)"
+    )
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+CORS_URLS_REGEX = r"^/(api|accounts)/.*$"
+# A page on an allowed origin may post with the CSRF token.
+CSRF_TRUSTED_ORIGINS = list(CORS_ALLOWED_ORIGINS)
 
 # Client addresses: the connection's, unless it comes from one of these
 # networks (a load balancer or reverse proxy), whose X-Forwarded-For is then
