@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from gateway_project import env, secret_sources
 from gateway_project.passwords import SecretPasswordConnection, redis_connection
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "corsheaders",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -119,6 +121,7 @@ MIDDLEWARE = [
     "accounts.middleware.PlatformAdminMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "gateway_project.urls"
@@ -374,6 +377,33 @@ if _google_id:
         ],
         "OAUTH_PKCE_ENABLED": True,
     }
+
+# Content-Security-Policy on every page: scripts, styles and everything else
+# from this site only, no inline script or style, never framed. Forms may
+# also lead to the configured sign-in providers (the browser checks where a
+# form's redirect goes).
+_form_targets = [
+    app["settings"]["server_url"]
+    for app in SOCIALACCOUNT_PROVIDERS.get("openid_connect", {}).get("APPS", [])
+]
+if "github" in SOCIALACCOUNT_PROVIDERS:
+    _form_targets.append(
+        SOCIALACCOUNT_PROVIDERS["github"].get("GITHUB_URL", "https://github.com")
+    )
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *_form_targets],
+    }
+}
 
 # Sessions: in the database, ended after SESSION_IDLE_SECONDS without a
 # request and SESSION_MAX_SECONDS after sign-in whatever happens.

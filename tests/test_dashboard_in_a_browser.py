@@ -116,6 +116,13 @@ def test_an_owner_starts_an_organisation_and_makes_a_key(
         settled(browser, lambda b: "Initech" in b.page_source)
         snap(browser, page)
 
+    browser.get(server.base_url + "/api/docs/")
+    settled(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".swagger-ui .info"))
+    snap(browser, "api-docs")  # under the page's CSP: no inline script refused
+
+    browser.get(server.base_url + "/admin/login/")
+    snap(browser, "admin-sign-in")
+
     browser.get(server.base_url + "/accounts/2fa/")
     snap(browser, "security")
     browser.get(server.base_url + "/accounts/sessions/")
