@@ -36,6 +36,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/bandit -q -ll -c pyproject.toml -r accounts audit gateway_project guardrails keys providers proxy -x '*/tests/*,*/migrations/*'
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
