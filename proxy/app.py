@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Protocol
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -421,6 +423,16 @@ def _event(chunk: dict, wants_usage: bool) -> bytes:
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
 
+_QUERY_KEY = re.compile(
+    rb"(?:^|&)(?:api[_-]?key|key|access[_-]?token|token|authorization)=|wdn_", re.I
+)
+
+
+def key_in_query(query: bytes) -> bool:
+    """Whether the address carries something meant to authenticate."""
+    return bool(_QUERY_KEY.search(unquote_to_bytes(query)))
+
+
 @lru_cache(maxsize=512)
 def host_allowed(host: str) -> bool:
     """Apply ``ALLOWED_HOSTS`` as Django does for its own views."""
@@ -451,6 +463,17 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if len(hosts) != 1 or not host_allowed(hosts[0].decode("latin-1")):
         await exchange.error(
             ProxyError(400, "The Host header is not one this gateway serves.")
+        )
+        return
+    if key_in_query(scope.get("query_string", b"")):
+        # Addresses end up in logs and browser histories: a key there is
+        # refused before anything looks at it, and not echoed.
+        await exchange.error(
+            ProxyError(
+                400,
+                "API keys go in the Authorization header, never in the address.",
+                code="key_in_query",
+            )
         )
         return
     path = scope["path"].rstrip("/")

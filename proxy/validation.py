@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from proxy.errors import bad_request
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -54,6 +56,11 @@ def _check_messages(body: dict[str, Any]) -> None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise bad_request("'messages' must be a non-empty array.", "messages")
+    if len(messages) > settings.PROXY_MAX_MESSAGES:
+        raise bad_request(
+            f"At most {settings.PROXY_MAX_MESSAGES} messages in one request.",
+            "messages",
+        )
     for index, message in enumerate(messages):
         _check_message(message, f"messages[{index}]")
 

@@ -169,3 +169,34 @@ def test_two_host_headers_are_refused(gateway, tenant):
             answer += chunk
 
     assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["api_key={key}", "key={key}", "x=1&access_token={key}", "q={key}", "q=%77dn_abc"],
+)
+def test_a_key_in_the_address_is_refused_and_not_echoed(gateway, tenant, query):
+    url = gateway.v1 + "/models?" + query.format(key=tenant.key)
+
+    answer = httpx.get(url, headers={"authorization": f"Bearer {tenant.key}"})
+
+    assert_json_error(answer, 400, "key_in_query")
+    assert tenant.key not in answer.text
+
+
+def test_an_ordinary_query_string_is_fine(gateway, tenant):
+    answer = httpx.get(
+        gateway.v1 + "/models?limit=5",
+        headers={"authorization": f"Bearer {tenant.key}"},
+    )
+
+    assert answer.status_code == 200
+
+
+def test_too_many_messages_are_refused(gateway, tenant):
+    messages = HELLO * 2001
+
+    answer = chat(gateway, tenant.key, {"model": "demo/echo", "messages": messages})
+
+    assert_json_error(answer, 400, None)
+    assert answer.json()["error"]["param"] == "messages"
