@@ -463,6 +463,9 @@ SPECTACULAR_SETTINGS = {
 # The proxy's own settings.
 PROXY_MAX_BODY_BYTES = env.integer("PROXY_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1)
 PROXY_MAX_MESSAGES = env.integer("PROXY_MAX_MESSAGES", 2000, minimum=1)
+# Browser pages allowed to call /v1 directly (with a key of their own); none
+# by default. "*" allows any origin: no cookies are ever involved.
+PROXY_CORS_ALLOWED_ORIGINS = env.csv("PROXY_CORS_ALLOWED_ORIGINS", [])
 UPSTREAM_CONNECT_TIMEOUT = env.number("UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 UPSTREAM_READ_TIMEOUT = env.number("UPSTREAM_READ_TIMEOUT", 600.0, minimum=0.1)
 UPSTREAM_ALLOW_PRIVATE_NETWORKS = env.boolean("UPSTREAM_ALLOW_PRIVATE_NETWORKS")

@@ -423,6 +423,35 @@ def _event(chunk: dict, wants_usage: bool) -> bytes:
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
 
+# CORS for /v1: off unless PROXY_CORS_ALLOWED_ORIGINS lists origins (or
+# "*"). Keys travel as bearer headers, never cookies: no credentials allowed.
+PREFLIGHT = [
+    (b"access-control-allow-methods", b"GET, POST"),
+    (
+        b"access-control-allow-headers",
+        b"authorization, x-api-key, content-type, anthropic-version, "
+        b"anthropic-beta, x-request-id, openai-organization, openai-project",
+    ),
+    (b"access-control-max-age", b"86400"),
+]
+
+
+def cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
+    allowed = settings.PROXY_CORS_ALLOWED_ORIGINS
+    if not origin or not allowed or not (origin in allowed or "*" in allowed):
+        return []
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"vary", b"origin"),
+        (
+            b"access-control-expose-headers",
+            b"x-request-id, retry-after, x-ratelimit-limit-requests, "
+            b"x-ratelimit-remaining-requests, x-ratelimit-limit-tokens, "
+            b"x-ratelimit-remaining-tokens",
+        ),
+    ]
+
+
 _QUERY_KEY = re.compile(
     rb"(?:^|&)(?:api[_-]?key|key|access[_-]?token|token|authorization)=|wdn_", re.I
 )
@@ -465,6 +494,19 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
             ProxyError(400, "The Host header is not one this gateway serves.")
         )
         return
+    cors = cors_headers(exchange.headers.get("origin", ""))
+    if cors:
+        exchange.response_headers.extend(cors)
+        if scope["method"] == "OPTIONS":
+            await exchange.send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": cors + PREFLIGHT,
+                }
+            )
+            await exchange.send({"type": "http.response.body", "body": b""})
+            return
     if key_in_query(scope.get("query_string", b"")):
         # Addresses end up in logs and browser histories: a key there is
         # refused before anything looks at it, and not echoed.

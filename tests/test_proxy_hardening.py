@@ -200,3 +200,58 @@ def test_too_many_messages_are_refused(gateway, tenant):
 
     assert_json_error(answer, 400, None)
     assert answer.json()["error"]["param"] == "messages"
+
+
+def test_the_proxy_sends_no_cors_headers_unless_configured(gateway, tenant):
+    preflight = httpx.options(
+        gateway.v1 + "/chat/completions",
+        headers={"origin": "https://app.example.test",
+                 "access-control-request-method": "POST"},
+    )  # fmt: skip
+    answer = httpx.get(
+        gateway.v1 + "/models",
+        headers={"authorization": f"Bearer {tenant.key}",
+                 "origin": "https://app.example.test"},
+    )  # fmt: skip
+
+    for response in (preflight, answer):
+        assert "access-control-allow-origin" not in response.headers
+
+
+def test_configured_origins_may_call_the_proxy_without_credentials(tmp_path, tenant):
+    from tests.conftest import start_gateway, stop
+
+    server = start_gateway(
+        tmp_path / "gateway.log", PROXY_CORS_ALLOWED_ORIGINS="https://app.example.test"
+    )
+    try:
+        preflight = httpx.options(
+            server.v1 + "/chat/completions",
+            headers={"origin": "https://app.example.test",
+                     "access-control-request-method": "POST",
+                     "access-control-request-headers": "authorization"},
+        )  # fmt: skip
+        answer = httpx.get(
+            server.v1 + "/models",
+            headers={"authorization": f"Bearer {tenant.key}",
+                     "origin": "https://app.example.test"},
+        )  # fmt: skip
+        other = httpx.get(
+            server.v1 + "/models",
+            headers={"authorization": f"Bearer {tenant.key}",
+                     "origin": "https://evil.example"},
+        )  # fmt: skip
+    finally:
+        stop(server)
+
+    assert preflight.status_code == 204
+    assert (
+        preflight.headers["access-control-allow-origin"] == "https://app.example.test"
+    )
+    assert "authorization" in preflight.headers["access-control-allow-headers"]
+    assert preflight.headers["access-control-max-age"] == "86400"
+    assert "access-control-allow-credentials" not in preflight.headers
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == "https://app.example.test"
+    assert "x-request-id" in answer.headers["access-control-expose-headers"]
+    assert "access-control-allow-origin" not in other.headers
