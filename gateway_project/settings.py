@@ -262,8 +262,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 # CORS for the dashboard's API and pages: only these exact origins (scheme,
-# host and port), with credentials; none by default. The /v1 proxy is not
-# Django's and sends no CORS headers.
+# host and port), with credentials; none by default. The /v1 proxy has its
+# own setting, PROXY_CORS_ALLOWED_ORIGINS.
 CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS", [])
 if any(origin in ("*", "null") or "*" in origin for origin in CORS_ALLOWED_ORIGINS):
     raise env.ConfigError(
