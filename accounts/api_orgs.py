@@ -30,7 +30,7 @@ from accounts.invitations import (
 )
 from accounts.models import Invitation, ManagementToken, Membership, Organization
 from accounts.services import LastOwner, membership_change_role, membership_remove
-from accounts.tenancy import tenant_context
+from accounts.tenancy import owned_or_404, tenant_context
 from accounts.tokens import token_create, token_revoke
 
 
@@ -224,14 +224,9 @@ class InvitationList(APIView):
 class InvitationDetail(APIView):
     def delete(self, request: Request, org: str, invitation_id: int) -> Response:
         organization = policy.organization_for(request.user, org, "members.invite")
-        with tenant_context(organization):
-            invitation = (
-                Invitation.objects.for_organization(organization)
-                .filter(pk=invitation_id)
-                .first()
-            )
-        if invitation is None:
-            raise Http404("No such invitation.")
+        invitation = owned_or_404(
+            Invitation, organization, "invitation", pk=invitation_id
+        )
         invitation_revoke(invitation=invitation)
         return Response(status=204)
 
@@ -288,16 +283,9 @@ class TokenDetail(APIView):
 
 
 def _membership(organization: Organization, member_id: int) -> Membership:
-    with tenant_context(organization):
-        found = (
-            Membership.objects.for_organization(organization)
-            .filter(pk=member_id)
-            .select_related("user")
-            .first()
-        )
-    if found is None:
-        raise Http404("No such member.")
-    return found
+    return owned_or_404(
+        Membership, organization, "member", related=("user",), pk=member_id
+    )
 
 
 def _check_owner_rules(

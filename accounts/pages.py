@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -39,7 +39,7 @@ from accounts.services import (
     membership_remove,
     project_create,
 )
-from accounts.tenancy import tenant_context
+from accounts.tenancy import owned_or_404, tenant_context
 
 Role = Membership.Role
 
@@ -206,14 +206,7 @@ def invitation_cancel(
     request: HttpRequest, org: str, invitation_id: int
 ) -> HttpResponse:
     organization = policy.organization_for(request.user, org, "members.invite")
-    with tenant_context(organization):
-        invitation = (
-            Invitation.objects.for_organization(organization)
-            .filter(pk=invitation_id)
-            .first()
-        )
-    if invitation is None:
-        raise Http404("No such invitation.")
+    invitation = owned_or_404(Invitation, organization, "invitation", pk=invitation_id)
     invitation_revoke(invitation=invitation)
     messages.success(request, f"Invitation to {invitation.email} withdrawn.")
     return redirect("members", org=organization.slug)
@@ -288,13 +281,6 @@ def _may_change(
 
 
 def _membership(organization: Organization, member_id: int) -> Membership:
-    with tenant_context(organization):
-        membership = (
-            Membership.objects.for_organization(organization)
-            .filter(pk=member_id)
-            .select_related("user")
-            .first()
-        )
-    if membership is None:
-        raise Http404("No such member.")
-    return membership
+    return owned_or_404(
+        Membership, organization, "member", related=("user",), pk=member_id
+    )

@@ -106,3 +106,35 @@ def _write(name: str, value: str, using: str) -> None:
         # is_local=true: the value ends with the transaction, so it never
         # leaks to the next user of a pooled connection.
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def owned_or_404(
+    model: Any, organization: Any, what: str, *, related: tuple = (), **filters: Any
+) -> Any:
+    """The organisation's one ``model`` row matching ``filters``, read in its
+    tenant context, or Http404 ("No such <what>.") for any other organisation's
+    or none at all: the pages and the API look their objects up here."""
+    from django.http import Http404
+
+    with tenant_context(organization):
+        found = (
+            model.objects.for_organization(organization)
+            .select_related(*related)
+            .filter(**filters)
+            .first()
+        )
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found
+
+
+def project_slugs(organization: Any) -> list[str]:
+    """The organisation's project slugs, in order (for form choices)."""
+    from accounts.models import Project
+
+    with tenant_context(organization):
+        return list(
+            Project.objects.for_organization(organization)
+            .order_by("slug")
+            .values_list("slug", flat=True)
+        )

@@ -16,8 +16,8 @@ from accounts import policy as access
 from accounts.models import Organization
 from accounts.tenancy import tenant_context
 from guardrails import services
-from guardrails.api import policy_document
 from guardrails.forms import PolicyForm, RuleForm, TestForm
+from guardrails.loading import load
 from guardrails.models import CustomRule
 from guardrails.policy import PolicyError
 from guardrails.rules import RuleError
@@ -28,9 +28,7 @@ from guardrails.rules import RuleError
 def guardrails_page(request: HttpRequest, org: str) -> HttpResponse:
     organization = access.organization_for(request.user, org, "guardrails.view")
     manages = access.can(request.user, "guardrails.manage", organization)
-    with tenant_context(organization):
-        effective = policy_document(organization, None)["effective"]
-    form = PolicyForm(request.POST or None, policy=effective)
+    form = PolicyForm(request.POST or None, policy=_effective(organization))
     if request.method == "POST":
         access.organization_for(request.user, org, "guardrails.manage")
         if form.is_valid():
@@ -120,19 +118,25 @@ def _render(
     **parts: Any,
 ) -> HttpResponse:
     with tenant_context(organization):
-        effective = policy_document(organization, None)["effective"]
         rules = (
             list(CustomRule.objects.for_organization(organization).order_by("name"))
             if manages
             else []
         )
+    if "policy_form" not in parts:
+        parts["policy_form"] = PolicyForm(policy=_effective(organization))
     context = {
         "organization": organization,
         "manages": manages,
         "rules": rules,
-        "policy_form": PolicyForm(policy=effective),
         "rule_form": RuleForm(),
         "test_form": TestForm(),
         **parts,
     }
     return render(request, "guardrails/page.html", context, status=status)
+
+
+def _effective(organization: Organization) -> dict[str, Any]:
+    """The organisation's policy as the proxy applies it to a project
+    without overrides of its own."""
+    return load(organization.pk, 0).policy

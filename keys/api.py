@@ -15,7 +15,7 @@ from accounts import policy
 from accounts.api import only_field
 from accounts.api_orgs import clean_name, fields, handles_invalid, require_fresh
 from accounts.models import Organization, Project
-from accounts.tenancy import tenant_context
+from accounts.tenancy import owned_or_404, tenant_context
 from keys.limits import LimitError
 from keys.models import ApiKey
 from keys.services import (
@@ -47,13 +47,11 @@ class KeyList(APIView):
         organization = policy.organization_for(request.user, org, "keys.manage")
         data = fields(request.data, ("name", "project"), ("environment", "limits"))
         name = clean_name(data["name"], "name")
-        with tenant_context(organization):
-            project = (
-                Project.objects.for_organization(organization)
-                .filter(slug=str(data["project"]))
-                .first()
+        try:
+            project = owned_or_404(
+                Project, organization, "project", slug=str(data["project"])
             )
-        if project is None:
+        except Http404:
             return Response({"project": ["No such project."]}, status=400)
         environment = data.get("environment", ApiKey.Environment.LIVE)
         if environment not in ApiKey.Environment.values:
@@ -150,16 +148,9 @@ class KeyDetail(APIView):
 
 
 def _key(organization: Organization, public_id: str) -> ApiKey:
-    with tenant_context(organization):
-        api_key = (
-            ApiKey.objects.for_organization(organization)
-            .select_related("project")
-            .filter(public_id=public_id)
-            .first()
-        )
-    if api_key is None:
-        raise Http404("No such API key.")
-    return api_key
+    return owned_or_404(
+        ApiKey, organization, "API key", related=("project",), public_id=public_id
+    )
 
 
 def key_document(api_key: ApiKey, *, usage: bool) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,7 +14,7 @@ from allauth.account.decorators import reauthentication_required
 
 from accounts import policy
 from accounts.models import Organization, Project
-from accounts.tenancy import tenant_context
+from accounts.tenancy import owned_or_404, project_slugs, tenant_context
 from keys.forms import KeyForm, RotateForm
 from keys.models import ApiKey
 from keys.services import (
@@ -42,7 +42,9 @@ def key_list(request: HttpRequest, org: str) -> HttpResponse:
             "organization": organization,
             "keys": keys,
             "may_manage": may_manage,
-            "form": KeyForm(projects=_projects(organization)) if may_manage else None,
+            "form": KeyForm(projects=project_slugs(organization))
+            if may_manage
+            else None,
         },
     )
 
@@ -57,10 +59,12 @@ def key_new(request: HttpRequest, org: str) -> HttpResponse:
 
 @reauthentication_required
 def _key_new(request: HttpRequest, organization: Organization) -> HttpResponse:
-    projects = _projects(organization)
+    projects = project_slugs(organization)
     form = KeyForm(request.POST or None, projects=projects)
     if request.method == "POST" and form.is_valid():
-        project = _project(organization, form.cleaned_data["project"])
+        project = owned_or_404(
+            Project, organization, "project", slug=form.cleaned_data["project"]
+        )
         api_key, full = api_key_create(
             project=project,
             name=form.cleaned_data["name"],
@@ -130,33 +134,7 @@ def _shown_once(
     return response
 
 
-def _projects(organization: Organization) -> list[str]:
-    with tenant_context(organization):
-        return list(
-            Project.objects.for_organization(organization)
-            .order_by("slug")
-            .values_list("slug", flat=True)
-        )
-
-
-def _project(organization: Organization, slug: str) -> Project:
-    with tenant_context(organization):
-        project = (
-            Project.objects.for_organization(organization).filter(slug=slug).first()
-        )
-    if project is None:
-        raise Http404("No such project.")
-    return project
-
-
 def _key(organization: Organization, public_id: str) -> ApiKey:
-    with tenant_context(organization):
-        api_key = (
-            ApiKey.objects.for_organization(organization)
-            .select_related("project")
-            .filter(public_id=public_id)
-            .first()
-        )
-    if api_key is None:
-        raise Http404("No such API key.")
-    return api_key
+    return owned_or_404(
+        ApiKey, organization, "API key", related=("project",), public_id=public_id
+    )

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts import policy
 from accounts.api_orgs import fields, handles_invalid, require_fresh
 from accounts.models import Organization, Project
-from accounts.tenancy import tenant_context
+from accounts.tenancy import owned_or_404, tenant_context
 from providers.models import ProviderCredential
 from providers.netguard import BlockedDestination
 from providers.services import (
@@ -51,13 +51,11 @@ class ProviderKeyList(APIView):
             return Response({name: ["Give it as text."] for name in wrong}, 400)
         project = None
         if data.get("project"):
-            with tenant_context(organization):
-                project = (
-                    Project.objects.for_organization(organization)
-                    .filter(slug=str(data["project"]))
-                    .first()
+            try:
+                project = owned_or_404(
+                    Project, organization, "project", slug=data["project"]
                 )
-            if project is None:
+            except Http404:
                 return Response({"project": ["No such project."]}, status=400)
         require_fresh(request)
         try:
@@ -95,16 +93,13 @@ class ProviderKeyTest(APIView):
 
 
 def _credential(organization: Organization, credential_id: str) -> ProviderCredential:
-    with tenant_context(organization):
-        credential = (
-            ProviderCredential.objects.for_organization(organization)
-            .select_related("project")
-            .filter(pk=credential_id)
-            .first()
-        )
-    if credential is None:
-        raise Http404("No such provider key.")
-    return credential
+    return owned_or_404(
+        ProviderCredential,
+        organization,
+        "provider key",
+        related=("project",),
+        pk=credential_id,
+    )
 
 
 def credential_document(credential: ProviderCredential) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,7 +13,7 @@ from allauth.account.decorators import reauthentication_required
 
 from accounts import policy
 from accounts.models import Organization, Project
-from accounts.tenancy import tenant_context
+from accounts.tenancy import owned_or_404, project_slugs, tenant_context
 from providers.forms import ProviderKeyForm
 from providers.models import ProviderCredential
 from providers.netguard import BlockedDestination
@@ -54,7 +54,7 @@ def provider_key_set(request: HttpRequest, org: str) -> HttpResponse:
 
 @reauthentication_required
 def _provider_key_set(request: HttpRequest, organization: Organization) -> HttpResponse:
-    form = ProviderKeyForm(request.POST or None, projects=_projects(organization))
+    form = ProviderKeyForm(request.POST or None, projects=project_slugs(organization))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -111,34 +111,11 @@ def _provider_key_delete(
     return redirect("providers", org=organization.slug)
 
 
-def _projects(organization: Organization) -> list[str]:
-    with tenant_context(organization):
-        return list(
-            Project.objects.for_organization(organization)
-            .order_by("slug")
-            .values_list("slug", flat=True)
-        )
-
-
 def _project(organization: Organization, slug: str) -> Project | None:
-    if not slug:
-        return None
-    with tenant_context(organization):
-        project = (
-            Project.objects.for_organization(organization).filter(slug=slug).first()
-        )
-    if project is None:
-        raise Http404("No such project.")
-    return project
+    return owned_or_404(Project, organization, "project", slug=slug) if slug else None
 
 
 def _credential(organization: Organization, credential_id: str) -> ProviderCredential:
-    with tenant_context(organization):
-        credential = (
-            ProviderCredential.objects.for_organization(organization)
-            .filter(pk=credential_id)
-            .first()
-        )
-    if credential is None:
-        raise Http404("No such provider key.")
-    return credential
+    return owned_or_404(
+        ProviderCredential, organization, "provider key", pk=credential_id
+    )

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import policy
-from proxy.pages import UsageFilterForm
+from proxy.forms import UsageFilterForm
 from proxy.reports import Totals, usage_report
 
 

@@ -4,28 +4,15 @@ server, so the page needs no script."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts import policy
-from proxy.reports import PERIODS, bars, usage_report
+from proxy.forms import UsageFilterForm
+from proxy.reports import bars, usage_report
 
 CHART_HEIGHT = 80
-
-
-class UsageFilterForm(forms.Form):
-    days = forms.TypedChoiceField(
-        label="Period",
-        choices=[(d, f"last {d} day{'s' if d > 1 else ''}") for d in PERIODS],
-        coerce=int,
-        required=False,
-        empty_value=7,  # type: ignore[arg-type]  # an int is fine with coerce=int
-    )
-    project = forms.SlugField(label="Project", required=False)
-    key = forms.SlugField(label="Key id", required=False)
-    model = forms.CharField(label="Model", required=False, max_length=200)
 
 
 @login_required
