@@ -165,10 +165,12 @@ async def send(
 ) -> httpx.Response:
     """Send one request; transport failures become ``UpstreamError``."""
     content = orjson.dumps(payload) if payload is not None else None
-    request = client().build_request(method, url, headers=headers, content=content)
     try:
+        request = client().build_request(method, url, headers=headers, content=content)
         return await client().send(request, stream=stream)
-    except BlockedDestination:
+    except (BlockedDestination, httpx.InvalidURL):
+        # A URL httpx cannot parse (a base URL stored before that was checked)
+        # is as unusable as a forbidden one.
         raise UpstreamError(
             502,
             "The provider's address is not a permitted destination.",

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+import httpx
+
 
 class BlockedDestination(Exception):
     """The URL or address is not a permitted upstream destination."""
@@ -82,6 +84,12 @@ def check_base_url(url: str) -> str:
         raise BlockedDestination("base URL must not contain credentials")
     if parts.query or parts.fragment:
         raise BlockedDestination("base URL must not have a query or fragment")
+    try:
+        # The proxy's HTTP client is stricter than urlsplit: an address it
+        # cannot parse (0177.0.0.1, say) would fail every request.
+        httpx.URL(url.strip())
+    except httpx.InvalidURL:
+        raise BlockedDestination("base URL is malformed") from None
     if parts.scheme == "http" and not settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
         raise BlockedDestination(
             "plain http is refused; use https, or set "
