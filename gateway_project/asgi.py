@@ -25,6 +25,8 @@ except ConfigError as exc:
     sys.exit(3)
 
 from proxy.app import application as proxy_application  # noqa: E402
+from proxy.app import refuse as proxy_refuse  # noqa: E402
+from proxy.errors import ProxyError  # noqa: E402
 from proxy.lifespan import lifespan  # noqa: E402  (needs Django set up first)
 
 
@@ -32,6 +34,29 @@ def is_proxy_path(path: str) -> bool:
     """Return True for ``/v1`` and below, however the client spelled it."""
     normalised = "/" + path.lstrip("/").lower()
     return normalised == "/v1" or normalised.startswith("/v1/")
+
+
+MAX_HEADER_BYTES = settings.MAX_REQUEST_HEADER_BYTES
+# The rest of a refused request is not read: its connection carries no other.
+CLOSE = {"connection": "close"}
+
+
+def header_bytes(scope) -> int:
+    """Return the size of the request's header lines, as sent."""
+    return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
+async def refuse_large_headers(scope, receive, send) -> None:
+    message = (
+        f"The request's headers are larger than the limit of {MAX_HEADER_BYTES} bytes."
+    )
+    if is_proxy_path(scope["path"]):
+        error = ProxyError(
+            431, message, code="request_header_fields_too_large", headers=CLOSE
+        )
+        await proxy_refuse(scope, receive, send, error)
+    else:
+        await respond(send, 431, orjson.dumps({"detail": message}), CLOSE)
 
 
 # WARDEN_ROLE: "gateway" serves /v1 only, "api" everything else, "all" both.
@@ -42,6 +67,8 @@ SERVES_SITE = settings.SERVICE_ROLE in ("all", "api")
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         await lifespan(scope, receive, send)
+    elif scope["type"] == "http" and header_bytes(scope) > MAX_HEADER_BYTES:
+        await refuse_large_headers(scope, receive, send)
     elif scope["type"] == "http" and is_proxy_path(scope["path"]):
         if SERVES_PROXY:
             await proxy_application(scope, receive, send)
@@ -69,9 +96,14 @@ SITE_NOT_SERVED = orjson.dumps(
 
 
 async def not_served(send, body: bytes) -> None:
+    await respond(send, 404, body)
+
+
+async def respond(send, status: int, body: bytes, extra=None) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", b"%d" % len(body)),
+        *((k.encode(), v.encode()) for k, v in (extra or {}).items()),
     ]
-    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -460,12 +460,33 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# The proxy's own settings.
+# Request limits, each refused with a JSON error: the headers of any request,
+# /v1 or not (431). The server in front must allow more than this, or its own
+# plain-text refusal answers first: uvicorn's httptools parser, which `make run`
+# uses, has no limit of its own; its h11 parser stops at 16 KiB.
+MAX_REQUEST_HEADER_BYTES = env.integer(
+    "MAX_REQUEST_HEADER_BYTES", 16 * 1024, minimum=1024
+)
+# The proxy's own settings. A /v1 request body larger than this is refused (413).
 PROXY_MAX_BODY_BYTES = env.integer("PROXY_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1)
+# Seconds a client has to send the whole body once its headers are in: a body
+# that trickles or stalls past it is refused (408) and its connection closed,
+# so slow senders cannot hold connections open indefinitely.
+PROXY_BODY_TIMEOUT = env.number("PROXY_BODY_TIMEOUT", 60.0, minimum=0.1)
+# Deepest nesting of arrays and objects in a /v1 body (400 past it); JSON
+# Schemas in tools and response formats rarely need a dozen levels. The body
+# is sent on as JSON, whose encoder stops at 255 levels.
+PROXY_MAX_JSON_DEPTH = env.integer("PROXY_MAX_JSON_DEPTH", 64, minimum=2)
+if PROXY_MAX_JSON_DEPTH > 255:
+    raise env.ConfigError("PROXY_MAX_JSON_DEPTH must be at most 255")
+# Most messages in one chat or Messages request (400 past it).
 PROXY_MAX_MESSAGES = env.integer("PROXY_MAX_MESSAGES", 2000, minimum=1)
 # Browser pages allowed to call /v1 directly (with a key of their own); none
 # by default. "*" allows any origin: no cookies are ever involved.
 PROXY_CORS_ALLOWED_ORIGINS = env.csv("PROXY_CORS_ALLOWED_ORIGINS", [])
+# Seconds to connect to a provider, and the longest silence while waiting
+# for its answer or between two parts of a streamed one: past either, the
+# caller gets a 504 (upstream_timeout), or an error event ending the stream.
 UPSTREAM_CONNECT_TIMEOUT = env.number("UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 UPSTREAM_READ_TIMEOUT = env.number("UPSTREAM_READ_TIMEOUT", 600.0, minimum=0.1)
 UPSTREAM_ALLOW_PRIVATE_NETWORKS = env.boolean("UPSTREAM_ALLOW_PRIVATE_NETWORKS")

@@ -485,9 +485,13 @@ ROUTES: dict[str, tuple[str, Handler]] = {
 }
 
 
+async def refuse(scope: Scope, receive: Receive, send: Send, error: ProxyError) -> None:
+    """Answer a request refused before it reaches the proxy proper."""
+    await Exchange.open(scope, receive, send).error(error)
+
+
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
-    exchange.anthropic = scope["path"].rstrip("/") == "/v1/messages"
     hosts = [value for name, value in scope["headers"] if name == b"host"]
     if len(hosts) != 1 or not host_allowed(hosts[0].decode("latin-1")):
         await exchange.error(

@@ -46,7 +46,8 @@ class Exchange:
         }
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        return cls(scope, receive, send, headers, request_id)
+        anthropic = scope["path"].rstrip("/") == "/v1/messages"
+        return cls(scope, receive, send, headers, request_id, anthropic=anthropic)
 
     @property
     def client_ip(self) -> str:
@@ -65,16 +66,16 @@ class Exchange:
         body = await self._read_body()
         try:
             data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise bad_request("The request body is not valid JSON.") from None
+        except orjson.JSONDecodeError as exc:
+            if "limit exceeded" in exc.msg:
+                raise _too_deep() from None
+            # orjson's reason names a position and a kind of fault, never
+            # the body's content.
+            raise bad_request(f"The request body is not valid JSON: {exc}.") from None
         if not isinstance(data, dict):
             raise bad_request("The request body must be a JSON object.")
-        try:
-            # The body is sent on as JSON: a structure too deep to serialise
-            # (over 255 levels) is refused now rather than failing later.
-            orjson.dumps(data)
-        except orjson.JSONEncodeError:
-            raise bad_request("The request body is nested too deeply.") from None
+        if too_deep(body, data, settings.PROXY_MAX_JSON_DEPTH):
+            raise _too_deep()
         return data
 
     async def _read_body(self) -> bytes:
@@ -82,6 +83,19 @@ class Exchange:
         declared = self.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise _too_large(limit)
+        seconds = settings.PROXY_BODY_TIMEOUT
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._receive_body(limit)
+        except TimeoutError:
+            raise ProxyError(
+                408,
+                f"The request body did not arrive within {seconds:g} seconds.",
+                code="request_timeout",
+                headers=_CLOSE,
+            ) from None
+
+    async def _receive_body(self, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -143,9 +157,46 @@ class Exchange:
                 return
 
 
+def too_deep(body: bytes, data: dict | list, limit: int) -> bool:
+    """Return True if ``data`` nests arrays and objects deeper than ``limit``.
+
+    A body with no more brackets than the limit cannot be too deep, and most
+    bodies are that small; larger ones are walked a level at a time, looking
+    into a container only if it holds containers.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    level: list[dict | list] = [data]
+    for _ in range(limit):
+        deeper: list[dict | list] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            kinds = set(map(type, children))
+            if dict in kinds or list in kinds:
+                deeper += [child for child in children if type(child) in _CONTAINERS]
+        if not deeper:
+            return False
+        level = deeper
+    return True
+
+
+_CONTAINERS = (dict, list)
+_CLOSE = {"connection": "close"}
+
+
+def _too_deep() -> ProxyError:
+    return bad_request(
+        "The request body nests arrays and objects more than "
+        f"{settings.PROXY_MAX_JSON_DEPTH} levels deep.",
+    )
+
+
 def _too_large(limit: int) -> ProxyError:
+    # The rest of the body is not read: the connection cannot carry another
+    # request after it.
     return ProxyError(
         413,
         f"The request body is larger than the limit of {limit} bytes.",
         code="request_too_large",
+        headers=_CLOSE,
     )
