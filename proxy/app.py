@@ -490,13 +490,38 @@ async def refuse(scope: Scope, receive: Receive, send: Send, error: ProxyError) 
     await Exchange.open(scope, receive, send).error(error)
 
 
+def _ambiguous_headers(headers: list[tuple[bytes, bytes]]) -> ProxyError | None:
+    """Refuse a Host or credential header given twice.
+
+    A server or proxy in front might read the first of two where the gateway
+    reads the last, and check one host or key while another is used.
+    """
+    names = [name for name, _ in headers if name in _SINGLE_HEADERS]
+    if names.count(b"host") != 1:
+        return _wrong_host()
+    if len(names) != len(set(names)):
+        return ProxyError(
+            400,
+            "The Authorization and x-api-key headers may be given once each.",
+            code="duplicate_header",
+        )
+    return None
+
+
+_SINGLE_HEADERS = frozenset((b"host", b"authorization", b"x-api-key"))
+
+
+def _wrong_host() -> ProxyError:
+    return ProxyError(400, "The Host header is not one this gateway serves.")
+
+
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
-    hosts = [value for name, value in scope["headers"] if name == b"host"]
-    if len(hosts) != 1 or not host_allowed(hosts[0].decode("latin-1")):
-        await exchange.error(
-            ProxyError(400, "The Host header is not one this gateway serves.")
-        )
+    refused = _ambiguous_headers(scope["headers"])
+    if refused is None and not host_allowed(exchange.headers["host"]):
+        refused = _wrong_host()
+    if refused is not None:
+        await exchange.error(refused)
         return
     cors = cors_headers(exchange.headers.get("origin", ""))
     if cors:
