@@ -72,8 +72,14 @@ def _database_url() -> str:
     return f"postgres://{auth}{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def start_gateway(log_path: Path, **overrides: str) -> Gateway:
-    """Start a gateway server process on the test database; stop it with stop()."""
+def start_gateway(
+    log_path: Path, *, gunicorn: bool = False, **overrides: str
+) -> Gateway:
+    """Start a gateway server process on the test database; stop it with stop().
+
+    With ``gunicorn``, the server is gunicorn with one uvicorn worker, as
+    production runs it, rather than uvicorn alone.
+    """
     port = _free_port()
     env = dict(
         os.environ,
@@ -88,6 +94,13 @@ def start_gateway(log_path: Path, **overrides: str) -> Gateway:
         sys.executable, "-m", "uvicorn", "gateway_project.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "debug",
     ]  # fmt: skip
+    if gunicorn:
+        command = [
+            sys.executable, "-m", "gunicorn", "gateway_project.asgi:application",
+            "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1",
+            "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+            "--graceful-timeout", "5",
+        ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT

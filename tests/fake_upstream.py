@@ -78,6 +78,7 @@ BEHAVIOURS: dict[str, str] = {
     " streaming, one chunk and then an error event repeating it",
     "fake-garbage": "200 whose body is not JSON",
     "fake-slow-stream": "20 content chunks, 100 ms apart",
+    "fake-redirect": "307 to /redirected on this same server (a private address)",
 }
 
 
@@ -708,6 +709,10 @@ async def misbehave(conn: Conn, model: str, errors: dict[str, ErrorReply]) -> bo
         conn.drop()
     elif model in errors:
         await conn.send_json(*errors[model])
+    elif model == "fake-redirect":
+        host = conn.writer.get_extra_info("sockname")
+        location = f"http://{host[0]}:{host[1]}/redirected/v1/chat/completions"
+        await conn.send(307, b"", {"Location": location})
     elif model == "fake-garbage":
         await conn.send(200, GARBAGE)
     elif model == "fake-json-array":
@@ -866,6 +871,12 @@ class FakeUpstream:
         """Responses cut short because the client hung up."""
         with self._cond:
             return self._disconnects
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far."""
+        with self._cond:
+            return self._connections
 
     def clear(self) -> None:
         """Forget recorded requests and reset the disconnect counter."""
