@@ -46,7 +46,7 @@ class Exchange:
         }
         given = headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        anthropic = scope["path"].rstrip("/") == "/v1/messages"
+        anthropic = scope.get("path", "").rstrip("/") == "/v1/messages"
         return cls(scope, receive, send, headers, request_id, anthropic=anthropic)
 
     @property
