@@ -8,6 +8,7 @@ secrets mount them.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -76,6 +77,19 @@ def number(name: str, default: float, *, minimum: float = 0.0) -> float:
     if result < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {result}")
     return result
+
+
+RATE = re.compile(r"[1-9][0-9]*/[1-9]?[0-9]*[smhd]")
+
+
+def rate(name: str, default: str) -> str:
+    """A request rate such as ``60/m`` or ``5/10m`` (per s, m, h or d)."""
+    value = (raw(name) or "").strip() or default
+    if not RATE.fullmatch(value):
+        raise ConfigError(
+            f"{name} must be a rate such as 60/m or 5/10m (s, m, h, d), not {value!r}"
+        )
+    return value
 
 
 def csv(name: str, default: list[str] | None = None) -> list[str]:

@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.AuthThrottleMiddleware",
+    "accounts.middleware.ApiThrottleMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
@@ -427,8 +428,12 @@ else:
 
 # Form posts to the sign-in pages (every form under /accounts/ and the admin's
 # sign-in), per client address and per account named, a minute at a time.
-AUTH_FORM_POSTS_PER_ADDRESS = env.string("AUTH_FORM_POSTS_PER_ADDRESS", "60/m")
-AUTH_FORM_POSTS_PER_ACCOUNT = env.string("AUTH_FORM_POSTS_PER_ACCOUNT", "10/m")
+AUTH_FORM_POSTS_PER_ADDRESS = env.rate("AUTH_FORM_POSTS_PER_ADDRESS", "60/m")
+AUTH_FORM_POSTS_PER_ACCOUNT = env.rate("AUTH_FORM_POSTS_PER_ACCOUNT", "10/m")
+# The management API (/api/), per client address (wrong tokens included) and
+# per signed-in account.
+API_REQUESTS_PER_ADDRESS = env.rate("API_REQUESTS_PER_ADDRESS", "600/m")
+API_REQUESTS_PER_ACCOUNT = env.rate("API_REQUESTS_PER_ACCOUNT", "300/m")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
 
@@ -444,6 +449,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "gateway_project.schema.WardenSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per account; the per-address limit runs earlier, as middleware.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.AccountThrottle"],
     # ?format= is a parameter of our own (the audit export's), never a renderer.
     "URL_FORMAT_OVERRIDE": None,
 }
