@@ -303,3 +303,19 @@ def test_rate_reads_a_rate_and_defaults_when_unset(monkeypatch, value):
     assert env.rate(NAME, "7/h") == "7/h"
     monkeypatch.setenv(NAME, value)
     assert env.rate(NAME, "7/h") == value
+
+
+def test_a_database_that_does_not_answer_stops_a_command_with_one_line(tmp_path):
+    # Nothing listens on port 1 of the loopback address.
+    result = manage(
+        "migrate",
+        WARDEN_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://warden:db-password-canary@127.0.0.1:1/warden",
+        DATABASE_POOL_TIMEOUT="0.5",
+    )
+
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("warden: the database cannot be used")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "db-password-canary" not in result.stderr + result.stdout
