@@ -467,6 +467,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# /readyz reports "not ready" when a dependency does not answer within this.
+READINESS_TIMEOUT_SECONDS = env.number("READINESS_TIMEOUT_SECONDS", 2.0, minimum=0.1)
+
 # The proxy's own settings.
 PROXY_MAX_BODY_BYTES = env.integer("PROXY_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1)
 PROXY_MAX_MESSAGES = env.integer("PROXY_MAX_MESSAGES", 2000, minimum=1)
