@@ -83,3 +83,16 @@ def csv(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def readable_file(name: str) -> str:
+    """Return the path in ``name`` if that file can be read; empty when unset."""
+    path = string(name).strip()
+    if not path:
+        return ""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{name} ({path}) cannot be read: {exc.strerror}") from None
+    return path

@@ -469,6 +469,9 @@ PROXY_CORS_ALLOWED_ORIGINS = env.csv("PROXY_CORS_ALLOWED_ORIGINS", [])
 UPSTREAM_CONNECT_TIMEOUT = env.number("UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 UPSTREAM_READ_TIMEOUT = env.number("UPSTREAM_READ_TIMEOUT", 600.0, minimum=0.1)
 UPSTREAM_ALLOW_PRIVATE_NETWORKS = env.boolean("UPSTREAM_ALLOW_PRIVATE_NETWORKS")
+# PEM certificates trusted for provider calls besides the public roots: the CA
+# of a provider on a private network.
+UPSTREAM_CA_FILE = env.readable_file("UPSTREAM_CA_FILE")
 UPSTREAM_MAX_CONNECTIONS = env.integer("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
 USAGE_FLUSH_SECONDS = env.number("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)
 KEY_CACHE_SECONDS = env.integer("KEY_CACHE_SECONDS", 300, minimum=1)
