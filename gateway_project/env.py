@@ -7,6 +7,7 @@ secrets mount them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -96,3 +97,16 @@ def readable_file(name: str) -> str:
     except OSError as exc:
         raise ConfigError(f"{name} ({path}) cannot be read: {exc.strerror}") from None
     return path
+
+
+def networks(name: str) -> list[str]:
+    """Return the comma-separated IP networks (or addresses) in ``name``."""
+    values = csv(name, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name} lists IP networks such as 10.0.0.0/8, not {value!r}"
+            ) from None
+    return values

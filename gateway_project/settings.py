@@ -246,8 +246,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
-    if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes inside a cluster call these over plain http, past the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # Failed password sign-ins allowed per account name and per client address in
 # a window, before sign-in is refused for the rest of it.
@@ -280,7 +280,16 @@ CSRF_TRUSTED_ORIGINS = list(CORS_ALLOWED_ORIGINS)
 # Client addresses: the connection's, unless it comes from one of these
 # networks (a load balancer or reverse proxy), whose X-Forwarded-For is then
 # read from the right, skipping the trusted hops.
-TRUSTED_PROXIES = env.csv("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
+# A request is https when such a proxy says so; the header is removed from
+# every other peer's requests before Django sees it (gateway_project/clientaddr).
+if not DEBUG and env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
+    if not TRUSTED_PROXIES:
+        raise env.ConfigError(
+            "TRUST_X_FORWARDED_PROTO needs TRUSTED_PROXIES: the networks of the "
+            "proxies whose X-Forwarded-Proto is believed"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Sign-in: django-allauth. Email and password, email codes, passkeys
 # (WebAuthn), TOTP with recovery codes, GitHub and Google.
