@@ -190,6 +190,11 @@ if SERVICE_ROLE not in ("all", "gateway", "api"):
 REDIS_URL = env.string("REDIS_URL")
 if REDIS_URL:
     REDIS_URL = url_with_password(REDIS_URL, secret_sources.lookup("REDIS_PASSWORD"))
+# The CA of a rediss:// server's certificate, when the system's roots do not
+# cover it; the certificate and its host name are always checked.
+REDIS_CA_FILE = env.readable_file("REDIS_CA_FILE")
+if REDIS_CA_FILE and not REDIS_URL.startswith("rediss://"):
+    raise env.ConfigError("REDIS_CA_FILE is set but REDIS_URL is not a rediss:// URL")
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
 REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
 # A Redis that does not answer within this is treated as down; the proxy then
@@ -198,7 +203,9 @@ REDIS_SOCKET_TIMEOUT = env.number("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
 REDIS_RETRY_SECONDS = env.number("REDIS_RETRY_SECONDS", 1.0, minimum=0.0)
 if REDIS_URL:
     # Each new Redis connection asks the secret cache for REDIS_PASSWORD.
-    _redis_location, _redis_options = redis_connection(REDIS_URL)
+    _redis_location, _redis_options = redis_connection(
+        REDIS_URL, ca_file=REDIS_CA_FILE
+    )
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
