@@ -203,9 +203,7 @@ REDIS_SOCKET_TIMEOUT = env.number("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
 REDIS_RETRY_SECONDS = env.number("REDIS_RETRY_SECONDS", 1.0, minimum=0.0)
 if REDIS_URL:
     # Each new Redis connection asks the secret cache for REDIS_PASSWORD.
-    _redis_location, _redis_options = redis_connection(
-        REDIS_URL, ca_file=REDIS_CA_FILE
-    )
+    _redis_location, _redis_options = redis_connection(REDIS_URL, ca_file=REDIS_CA_FILE)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -16,8 +16,8 @@ import pytest
 import redis
 
 from gateway_project.tests.certificates import TestCA
+from gateway_project.tests.local_servers import free_port, missing
 from gateway_project.tests.test_env import assert_one_line_error, manage
-from gateway_project.tests.test_password_rotation import free_port, missing
 
 PASSWORD = "tls-redis-password-4d1e"
 
