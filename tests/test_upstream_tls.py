@@ -54,9 +54,14 @@ def test_a_provider_certificate_from_an_unknown_ca_is_a_502(gateway, tls_upstrea
 
     answer = raised.value.response
     assert answer.status_code == 502
-    error = answer.json()["error"]
-    assert error["code"] == "upstream_certificate_invalid"
-    assert error["message"] == "The provider's TLS certificate could not be verified."
+    assert answer.json() == {
+        "error": {
+            "message": "The provider's TLS certificate could not be verified.",
+            "type": "upstream_error",
+            "param": None,
+            "code": "upstream_certificate_invalid",
+        }
+    }
     assert tls_upstream.requests == []  # nothing was sent before the handshake
     for secret in (PROVIDER_KEY, tenant.key):
         assert secret not in answer.text
