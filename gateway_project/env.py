@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from pathlib import Path
 
 
@@ -96,6 +97,19 @@ def readable_file(name: str) -> str:
             pass
     except OSError as exc:
         raise ConfigError(f"{name} ({path}) cannot be read: {exc.strerror}") from None
+    return path
+
+
+def ca_file(name: str) -> str:
+    """Return the path in ``name`` if the file holds PEM CA certificates."""
+    path = readable_file(name)
+    if path:
+        try:
+            ssl.create_default_context(cafile=path)
+        except ssl.SSLError:
+            raise ConfigError(
+                f"{name} ({path}) holds no PEM certificate to trust"
+            ) from None
     return path
 
 

@@ -192,7 +192,7 @@ if REDIS_URL:
     REDIS_URL = url_with_password(REDIS_URL, secret_sources.lookup("REDIS_PASSWORD"))
 # The CA of a rediss:// server's certificate, when the system's roots do not
 # cover it; the certificate and its host name are always checked.
-REDIS_CA_FILE = env.readable_file("REDIS_CA_FILE")
+REDIS_CA_FILE = env.ca_file("REDIS_CA_FILE")
 if REDIS_CA_FILE and not REDIS_URL.startswith("rediss://"):
     raise env.ConfigError("REDIS_CA_FILE is set but REDIS_URL is not a rediss:// URL")
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
@@ -485,7 +485,7 @@ UPSTREAM_READ_TIMEOUT = env.number("UPSTREAM_READ_TIMEOUT", 600.0, minimum=0.1)
 UPSTREAM_ALLOW_PRIVATE_NETWORKS = env.boolean("UPSTREAM_ALLOW_PRIVATE_NETWORKS")
 # PEM certificates trusted for provider calls besides the public roots: the CA
 # of a provider on a private network.
-UPSTREAM_CA_FILE = env.readable_file("UPSTREAM_CA_FILE")
+UPSTREAM_CA_FILE = env.ca_file("UPSTREAM_CA_FILE")
 UPSTREAM_MAX_CONNECTIONS = env.integer("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
 USAGE_FLUSH_SECONDS = env.number("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)
 KEY_CACHE_SECONDS = env.integer("KEY_CACHE_SECONDS", 300, minimum=1)

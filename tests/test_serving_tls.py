@@ -87,6 +87,7 @@ def test_plain_http_to_the_tls_port_gets_no_answer(tls_gateway):
         httpx.get(plain_url + "/healthz", timeout=5)
 
 
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated")
 def test_only_tls_1_2_and_newer_are_accepted(tls_gateway, ca):
     port = int(tls_gateway.base_url.rsplit(":", 1)[1])
 

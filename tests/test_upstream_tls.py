@@ -109,3 +109,14 @@ def test_an_unreadable_upstream_ca_file_stops_start_up(tmp_path):
     )
 
     assert_one_line_error(result, "UPSTREAM_CA_FILE")
+
+
+def test_an_upstream_ca_file_without_certificates_stops_start_up(tmp_path):
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("this is not a certificate\n")
+
+    result = manage(
+        "check", WARDEN_DATA_DIR=str(tmp_path), UPSTREAM_CA_FILE=str(not_pem)
+    )
+
+    assert_one_line_error(result, "UPSTREAM_CA_FILE")
