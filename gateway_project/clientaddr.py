@@ -69,15 +69,23 @@ FORWARDING_HEADERS = frozenset(
 
 
 def untrusted_forwarding_removed(scope: dict[str, Any]) -> dict[str, Any]:
-    """Return the ASGI scope without forwarding headers unless a proxy sent them."""
-    client = scope.get("client")
-    if client and is_trusted_proxy(client[0]):
-        return scope
-    headers = [
-        (name, value)
-        for name, value in scope.get("headers", ())
-        if name.lower() not in FORWARDING_HEADERS
-    ]
+    """Return the ASGI scope without forwarding headers unless a proxy sent them.
+
+    From a trusted proxy, X-Forwarded-Proto keeps only its last entry: a proxy
+    that appends rather than overwrites puts its own after the client's, and
+    Django would read the first.
+    """
+    client = scope.get("client") or ("", 0)
+    trusted = is_trusted_proxy(client[0])
+    headers, protos = [], []
+    for name, value in scope.get("headers", ()):
+        lowered = name.lower()
+        if lowered == b"x-forwarded-proto" and trusted:
+            protos += [part.strip() for part in value.split(b",")]
+        elif trusted or lowered not in FORWARDING_HEADERS:
+            headers.append((name, value))
+    if protos:
+        headers.append((b"x-forwarded-proto", protos[-1]))
     return {**scope, "headers": headers}
 
 

@@ -75,6 +75,23 @@ def test_plain_http_from_the_proxy_is_redirected(behind_proxy):
     assert answer.status_code == 301
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("x-forwarded-proto", "https, http")],
+        [("x-forwarded-proto", "https"), ("x-forwarded-proto", "http")],
+    ],
+    ids=["appended", "second-header"],
+)
+def test_the_nearest_proxy_s_proto_counts_not_the_client_s(behind_proxy, headers):
+    # The client claimed https; the proxy, appending, said http.
+    answer = httpx.get(
+        behind_proxy.base_url + "/accounts/login/", headers=headers, timeout=10
+    )
+
+    assert answer.status_code == 301
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_probes_over_plain_http_are_not_redirected(direct, path):
     answer = get(direct, path, {})
