@@ -1,4 +1,6 @@
 # Two commands matter: `make run` and `make test`. Both set up what they need.
+# `make run` serves https itself when TLS_CERT_FILE and TLS_KEY_FILE are set
+# (see gunicorn.conf.py and docs/tls.md).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -25,9 +27,8 @@ migrate: $(VENV)/.installed
 run: migrate
 	$(PY) manage.py collectstatic --no-input -v 0
 	@PORT=$(PORT) $(PY) manage.py seed_demo
-	$(VENV)/bin/gunicorn gateway_project.asgi:application \
-		--worker-class uvicorn_worker.UvicornWorker --workers $(WORKERS) \
-		--bind 127.0.0.1:$(PORT) --no-control-socket
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py gateway_project.asgi:application \
+		--workers $(WORKERS) --bind 127.0.0.1:$(PORT) --no-control-socket
 
 test: $(VENV)/.installed-dev
 	@bash scripts/test.sh $(ARGS)

@@ -10,6 +10,7 @@ from django.core.asgi import get_asgi_application
 
 import orjson
 
+from gateway_project.clientaddr import untrusted_forwarding_removed
 from gateway_project.env import ConfigError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway_project.settings")
@@ -42,7 +43,9 @@ SERVES_SITE = settings.SERVICE_ROLE in ("all", "api")
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         await lifespan(scope, receive, send)
-    elif scope["type"] == "http" and is_proxy_path(scope["path"]):
+        return
+    scope = untrusted_forwarding_removed(scope)
+    if scope["type"] == "http" and is_proxy_path(scope["path"]):
         if SERVES_PROXY:
             await proxy_application(scope, receive, send)
         else:

@@ -191,6 +191,11 @@ if SERVICE_ROLE not in ("all", "gateway", "api"):
 REDIS_URL = env.string("REDIS_URL")
 if REDIS_URL:
     REDIS_URL = url_with_password(REDIS_URL, secret_sources.lookup("REDIS_PASSWORD"))
+# The CA of a rediss:// server's certificate, when the system's roots do not
+# cover it; the certificate and its host name are always checked.
+REDIS_CA_FILE = env.ca_file("REDIS_CA_FILE")
+if REDIS_CA_FILE and not REDIS_URL.startswith("rediss://"):
+    raise env.ConfigError("REDIS_CA_FILE is set but REDIS_URL is not a rediss:// URL")
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
 REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
 # A Redis that does not answer within this is treated as down; the proxy then
@@ -199,7 +204,7 @@ REDIS_SOCKET_TIMEOUT = env.number("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
 REDIS_RETRY_SECONDS = env.number("REDIS_RETRY_SECONDS", 1.0, minimum=0.0)
 if REDIS_URL:
     # Each new Redis connection asks the secret cache for REDIS_PASSWORD.
-    _redis_location, _redis_options = redis_connection(REDIS_URL)
+    _redis_location, _redis_options = redis_connection(REDIS_URL, ca_file=REDIS_CA_FILE)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -247,8 +252,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
-    if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes inside a cluster call these over plain http, past the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # Failed password sign-ins allowed per account name and per client address in
 # a window, before sign-in is refused for the rest of it.
@@ -281,7 +286,16 @@ CSRF_TRUSTED_ORIGINS = list(CORS_ALLOWED_ORIGINS)
 # Client addresses: the connection's, unless it comes from one of these
 # networks (a load balancer or reverse proxy), whose X-Forwarded-For is then
 # read from the right, skipping the trusted hops.
-TRUSTED_PROXIES = env.csv("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
+# A request is https when such a proxy says so; the header is removed from
+# every other peer's requests before Django sees it (gateway_project/clientaddr).
+if not DEBUG and env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
+    if not TRUSTED_PROXIES:
+        raise env.ConfigError(
+            "TRUST_X_FORWARDED_PROTO needs TRUSTED_PROXIES: the networks of the "
+            "proxies whose X-Forwarded-Proto is believed"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Sign-in: django-allauth. Email and password, email codes, passkeys
 # (WebAuthn), TOTP with recovery codes, GitHub and Google.
@@ -479,6 +493,9 @@ PROXY_CORS_ALLOWED_ORIGINS = env.csv("PROXY_CORS_ALLOWED_ORIGINS", [])
 UPSTREAM_CONNECT_TIMEOUT = env.number("UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 UPSTREAM_READ_TIMEOUT = env.number("UPSTREAM_READ_TIMEOUT", 600.0, minimum=0.1)
 UPSTREAM_ALLOW_PRIVATE_NETWORKS = env.boolean("UPSTREAM_ALLOW_PRIVATE_NETWORKS")
+# PEM certificates trusted for provider calls besides the public roots: the CA
+# of a provider on a private network.
+UPSTREAM_CA_FILE = env.ca_file("UPSTREAM_CA_FILE")
 UPSTREAM_MAX_CONNECTIONS = env.integer("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
 USAGE_FLUSH_SECONDS = env.number("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)
 KEY_CACHE_SECONDS = env.integer("KEY_CACHE_SECONDS", 300, minimum=1)

@@ -13,6 +13,7 @@ from django.conf import settings
 
 import orjson
 
+from gateway_project.clientaddr import real_address
 from proxy.errors import ProxyError, bad_request
 
 Scope = dict[str, Any]
@@ -51,7 +52,10 @@ class Exchange:
     @property
     def client_ip(self) -> str:
         client = self.scope.get("client")
-        return client[0] if client else "unknown"
+        if not client:
+            return "unknown"
+        forwarded_for = self.headers.get("x-forwarded-for", "")
+        return real_address(client[0], forwarded_for) or client[0]
 
     @property
     def bearer(self) -> str | None:
