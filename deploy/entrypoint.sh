@@ -16,8 +16,9 @@ command="${1:-serve}"
 [ "$#" -gt 0 ] && shift
 case "$command" in
   serve)
-    exec gunicorn gateway_project.asgi:application \
-      --worker-class uvicorn_worker.UvicornWorker \
+    # gunicorn.conf.py names the worker (forwarded headers only from
+    # TRUSTED_PROXIES) and serves https when TLS_CERT_FILE/TLS_KEY_FILE are set.
+    exec gunicorn -c gunicorn.conf.py gateway_project.asgi:application \
       --workers "${WORKERS:-2}" \
       --bind "${LISTEN_ADDRESS:-0.0.0.0}:${PORT:-8000}" \
       --no-control-socket ;;

@@ -180,6 +180,8 @@ def container_environment(
         "WARDEN_DATA_DIR": str(data),
         "ALLOWED_HOSTS": HOST,
         "TRUST_X_FORWARDED_PROTO": "true",
+        # The test stands where the TLS proxy would.
+        "TRUSTED_PROXIES": "127.0.0.1",
         "AUTH_SECRET_FILE": str(secrets / "auth_secret"),
         "MASTER_KEYS_FILE": str(secrets / "master_keys"),
         "REDIS_URL": redis_url,

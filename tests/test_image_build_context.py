@@ -184,6 +184,7 @@ def test_the_deployment_checks_pass_in_the_image_tree(image_tree, tmp_path):
             image_tree,
             ALLOWED_HOSTS="gateway.example.test",
             TRUST_X_FORWARDED_PROTO="true",
+            TRUSTED_PROXIES="172.30.80.1",
             **files,
         ),
         capture_output=True,
