@@ -314,3 +314,16 @@ def test_removals_and_the_export_over_a_session_ask_for_a_fresh_check(acme):
     assert [a.status_code for a in answers] == [403, 403, 403]
     assert {a.json()["code"] for a in answers} == {"reauthentication_required"}
     assert policy.role_in(teammate, org) == "member"
+
+
+def test_a_token_write_to_a_mistyped_path_is_a_json_404_not_a_csrf_page(acme):
+    # Found by the schema fuzz test: a token needs no CSRF token, but the
+    # catch-all for unknown /api/ paths asked for one and answered a page.
+    _, owner, _, _ = acme
+    _, value = token_create(user=owner, name="test")
+    api = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {value}")
+
+    answer = api.delete("/api/v1/me/tokens/%C2%A9/")
+
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not found."}
