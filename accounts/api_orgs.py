@@ -13,6 +13,8 @@ from django.urls import reverse
 from allauth.account.internal.flows.reauthentication import (
     did_recently_reauthenticate,
 )
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +34,7 @@ from accounts.models import Invitation, ManagementToken, Membership, Organizatio
 from accounts.services import LastOwner, membership_change_role, membership_remove
 from accounts.tenancy import owned_or_404, tenant_context
 from accounts.tokens import token_create, token_revoke
+from gateway_project.schema import error
 
 
 def _is_email(value: str) -> bool:
@@ -148,6 +151,7 @@ class MemberDetail(APIView):
     """PATCH ``{role}`` changes a member's role; DELETE removes them. Only
     owners change owners; the last owner stays."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: error(409)})
     @handles_invalid
     def patch(self, request: Request, org: str, member_id: int) -> Response:
         organization = policy.organization_for(request.user, org, "members.manage")
@@ -164,6 +168,7 @@ class MemberDetail(APIView):
             return Response({"role": [str(exc)]}, status=409)
         return Response(member_document(membership))
 
+    @extend_schema(responses={204: None, 409: error(409)})
     def delete(self, request: Request, org: str, member_id: int) -> Response:
         organization = policy.organization_for(request.user, org, "members.manage")
         membership = _membership(organization, member_id)
@@ -189,6 +194,7 @@ class InvitationList(APIView):
             }
         )
 
+    @extend_schema(responses={201: OpenApiTypes.OBJECT, 409: error(409)})
     @handles_invalid
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "members.invite")

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import Http404
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -106,6 +108,7 @@ class TestConsole(APIView):
     Nothing is stored or logged: the answer names findings by type and span.
     """
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, org: str) -> Response:
         organization = access.organization_for(request.user, org, "guardrails.manage")
         data = request.data if isinstance(request.data, dict) else {}
@@ -132,6 +135,14 @@ class EventList(APIView):
     that gives the following page.
     """
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("request_id", str),
+            OpenApiParameter("action", str),
+            OpenApiParameter("detector", str),
+            OpenApiParameter("before", int, description="The `next` of a page."),
+        ]
+    )
     def get(self, request: Request, org: str) -> Response:
         organization = access.organization_for(request.user, org, "audit.view")
         with tenant_context(organization):

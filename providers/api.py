@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -86,6 +88,7 @@ class ProviderKeyDetail(APIView):
 class ProviderKeyTest(APIView):
     """POST asks the provider to list its models with the stored key."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, org: str, credential_id: str) -> Response:
         organization = policy.organization_for(request.user, org, "providers.manage")
         result = provider_credential_check(_credential(organization, credential_id))

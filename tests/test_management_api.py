@@ -227,6 +227,28 @@ def test_the_schema_and_its_docs():
     assert PASSWORD not in docs.content.decode()
 
 
+def test_the_schema_says_what_each_operation_answers():
+    paths = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = paths["paths"]
+
+    def codes(path: str, method: str) -> set[str]:
+        return set(paths[path][method]["responses"])
+
+    keys = "/api/v1/orgs/{org}/keys/"
+    assert codes(keys, "post") == {"201", "400", "401", "403", "404"}
+    assert codes(keys, "get") == {"200", "401", "403", "404"}
+    assert codes("/api/v1/orgs/{org}/guardrails/test", "post") >= {"200", "400"}
+    assert "409" in codes("/api/v1/orgs/{org}/members/{member_id}/", "delete")
+    assert codes("/api/v1/me", "delete") >= {"204", "400", "409", "429"}
+    usage = paths["/api/v1/orgs/{org}/usage"]["get"]
+    assert {p["name"] for p in usage["parameters"]} >= {"days", "project", "key"}
+    export = paths["/api/v1/orgs/{org}/audit-events/export"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {
+        "text/csv",
+        "application/json",
+    }
+
+
 # Found by trying it ------------------------------------------------------------
 
 
