@@ -34,7 +34,7 @@ from accounts.models import Invitation, ManagementToken, Membership, Organizatio
 from accounts.services import LastOwner, membership_change_role, membership_remove
 from accounts.tenancy import owned_or_404, tenant_context
 from accounts.tokens import token_create, token_revoke
-from gateway_project.schema import error
+from gateway_project.schema import EMAIL, SLUG_TEXT, TEXT, body, error, name, one_of
 
 
 def _is_email(value: str) -> bool:
@@ -113,6 +113,7 @@ class OrganizationList(APIView):
         mine = policy.organizations_for(request.user, "org.view")
         return Response({"results": [organization_document(o, request) for o in mine]})
 
+    @extend_schema(request=body({"slug": SLUG_TEXT}, {"name": name()}))
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("slug",), ("name",))
@@ -151,7 +152,10 @@ class MemberDetail(APIView):
     """PATCH ``{role}`` changes a member's role; DELETE removes them. Only
     owners change owners; the last owner stays."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: error(409)})
+    @extend_schema(
+        request=body({"role": one_of(Membership.Role.values)}),
+        responses={200: OpenApiTypes.OBJECT, 409: error(409)},
+    )
     @handles_invalid
     def patch(self, request: Request, org: str, member_id: int) -> Response:
         organization = policy.organization_for(request.user, org, "members.manage")
@@ -194,7 +198,10 @@ class InvitationList(APIView):
             }
         )
 
-    @extend_schema(responses={201: OpenApiTypes.OBJECT, 409: error(409)})
+    @extend_schema(
+        request=body({"email": EMAIL}, {"role": one_of(Membership.Role.values)}),
+        responses={201: OpenApiTypes.OBJECT, 409: error(409)},
+    )
     @handles_invalid
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "members.invite")
@@ -240,6 +247,7 @@ class InvitationDetail(APIView):
 class InvitationAccept(APIView):
     """POST ``{organization, token}`` (from the mailed link) to join."""
 
+    @extend_schema(request=body({"organization": SLUG_TEXT, "token": TEXT}))
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("organization", "token"))
@@ -265,6 +273,12 @@ class TokenList(APIView):
         tokens = ManagementToken.objects.filter(user=request.user).order_by("-pk")
         return Response({"results": [token_document(t) for t in tokens]})
 
+    @extend_schema(
+        request=body(
+            {"name": name(100)},
+            {"days": {"type": "integer", "minimum": 1, "maximum": 365}},
+        )
+    )
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("name",), ("days",))

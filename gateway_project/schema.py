@@ -82,6 +82,36 @@ class WardenSchema(AutoSchema):
         return f"{name}{'_item' if one else ''}_{self.method.lower()}"
 
 
+TEXT: dict = {"type": "string"}
+# As accounts.services.SLUG.
+SLUG_TEXT: dict = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,59}$"}
+EMAIL: dict = {"type": "string", "format": "email", "maxLength": 254}
+TEXT_OR_NULL: dict = {"type": "string", "nullable": True}
+OBJECT_OR_NULL: dict = {"type": "object", "nullable": True}
+
+
+def name(limit: int = 200) -> dict:
+    """A name as the views take it: 1 to ``limit`` printable characters."""
+    return {"type": "string", "minLength": 1, "maxLength": limit}
+
+
+def one_of(values: Any) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def body(required: dict | None = None, optional: dict | None = None) -> dict:
+    """A request body for ``extend_schema``: a JSON object of these fields,
+    as the view's own checks take it (they refuse the ones not named)."""
+    schema: dict = {
+        "type": "object",
+        "properties": {**(required or {}), **(optional or {})},
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = list(required)
+    return {"application/json": schema}
+
+
 def error(code: int) -> OpenApiResponse:
     """The documented answer for an error status, for ``extend_schema``."""
     return OpenApiResponse(response=ERROR, description=ERROR_MEANINGS[code])

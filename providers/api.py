@@ -15,6 +15,8 @@ from accounts import policy
 from accounts.api_orgs import fields, handles_invalid, require_fresh
 from accounts.models import Organization, Project
 from accounts.tenancy import owned_or_404, tenant_context
+from gateway_project.schema import TEXT, TEXT_OR_NULL, body, one_of
+from providers.catalogue import catalogue
 from providers.models import ProviderCredential
 from providers.netguard import BlockedDestination
 from providers.services import (
@@ -22,6 +24,11 @@ from providers.services import (
     provider_credential_check,
     provider_credential_delete,
     provider_credential_set,
+)
+
+# The providers a key can be stored for (the demo one needs none).
+PROVIDERS = sorted(
+    name for name, spec in catalogue().providers.items() if spec.adapter != "demo"
 )
 
 
@@ -40,6 +47,12 @@ class ProviderKeyList(APIView):
             )
             return Response({"results": [credential_document(c) for c in rows]})
 
+    @extend_schema(
+        request=body(
+            {"provider": one_of(PROVIDERS), "key": TEXT},
+            {"base_url": TEXT_OR_NULL, "project": TEXT_OR_NULL},
+        )
+    )
     @handles_invalid
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "providers.manage")

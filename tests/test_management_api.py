@@ -240,6 +240,8 @@ def test_the_schema_says_what_each_operation_answers():
     assert codes("/api/v1/orgs/{org}/guardrails/test", "post") >= {"200", "400"}
     assert "409" in codes("/api/v1/orgs/{org}/members/{member_id}/", "delete")
     assert codes("/api/v1/me", "delete") >= {"204", "400", "409", "429"}
+    new_key = paths[keys]["post"]["requestBody"]["content"]["application/json"]
+    assert new_key["schema"]["required"] == ["name", "project"]
     usage = paths["/api/v1/orgs/{org}/usage"]["get"]
     assert {p["name"] for p in usage["parameters"]} >= {"days", "project", "key"}
     export = paths["/api/v1/orgs/{org}/audit-events/export"]["get"]
