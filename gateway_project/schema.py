@@ -1,12 +1,13 @@
 """The OpenAPI schema of the management API (drf-spectacular).
 
 The API's views are plain APIViews that answer JSON documents built by
-hand, so each operation is described as taking and giving a JSON object,
-with an id made from its path; the views' docstrings describe the fields.
-A POST answers 201 unless its view says otherwise with ``extend_schema``,
-and every operation lists the errors it can answer in DRF's shape (the
-``Error`` component): 401 and 403 always, 404 where the path names
-something, 400 where the request carries input.
+hand, so each operation is described as giving a JSON object, with an id
+made from its path; the views' docstrings describe the fields. A write takes
+a JSON object, whose fields a view names with ``extend_schema`` and ``body``
+as its own checks take them. A POST answers 201 unless its view says
+otherwise, and every operation lists the errors it can answer in DRF's
+shape (the ``Error`` component): 401 and 403 always, 404 where the path
+names something, 400 where the request carries input.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class WardenSchema(AutoSchema):
     def _is_create_operation(self) -> bool:
         return self.method == "POST"
 
+    # drf-spectacular offers no public hook that adds answers to every
+    # operation, decorated or not; this private one is where it builds them.
     def _get_response_bodies(self, direction: Any = "response") -> Any:
         bodies = super()._get_response_bodies(direction)
         for code in self._error_codes():
