@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.policy import organizations_for
 from gateway_project.health import failing
@@ -25,6 +26,11 @@ def ready(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ready"})
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest) -> JsonResponse:
-    """Unknown management API paths answer in the API's shape, not a page."""
+    """Unknown management API paths answer in the API's shape, not a page.
+
+    Exempt from CSRF: it changes nothing, and a token-authenticated DELETE
+    to a mistyped path would otherwise get the CSRF failure page.
+    """
     return JsonResponse({"detail": "Not found."}, status=404)
