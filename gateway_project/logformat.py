@@ -60,16 +60,21 @@ def _timestamp(created: float) -> str:
     return f"{seconds}.{int(created % 1 * 1000):03d}Z"
 
 
-def logging_config(log_format: str, level: str) -> dict[str, Any]:
+def logging_config(log_format: str, level: str, *, access: bool) -> dict[str, Any]:
     """Return the ``dictConfig`` for every line this process writes.
 
     The servers' own loggers (uvicorn's, gunicorn's) lose the handlers their
     servers gave them and propagate to the root's, so their lines get the
-    same format and the same masking.
+    same format and the same masking. Their access lines, one per request,
+    are written only with ``access``: uvicorn skips the work of an access
+    logger that has nowhere to write.
     """
-    server_loggers = (
-        "uvicorn uvicorn.error uvicorn.access gunicorn.error gunicorn.access"
-    )
+    servers: dict[str, dict[str, Any]] = {
+        name: {"handlers": [], "propagate": True}
+        for name in ("uvicorn", "uvicorn.error", "gunicorn.error")
+    }
+    for name in ("uvicorn.access", "gunicorn.access"):
+        servers[name] = {"handlers": [], "propagate": access}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -101,9 +106,6 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             # Through the root's handler only (Django's own would print each
             # line twice, unfiltered).
             "django": {"handlers": [], "level": "INFO", "propagate": True},
-            **{
-                name: {"handlers": [], "propagate": True}
-                for name in server_loggers.split()
-            },
+            **servers,
         },
     }

@@ -17,7 +17,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from gateway_project import env, logformat, secret_sources
+from gateway_project import env, logformat, metrics, secret_sources
 from gateway_project.passwords import SecretPasswordConnection, redis_connection
 from gateway_project.secrets import (
     MasterKeyring,
@@ -491,8 +491,21 @@ GUARDRAILS_JAILBREAK_CLASSIFIER = env.string(
 # A concurrency slot a crashed worker never released stops counting after this.
 LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=1)
 
+# /metrics answers only the bearer of METRICS_TOKEN (and is not found while it
+# is unset); it is read through the secret cache on each scrape, so a rotated
+# token needs no restart.
+_metrics_token = secret_sources.lookup("METRICS_TOKEN")
+if _metrics_token and len(_metrics_token) < metrics.TOKEN_MIN_LENGTH:
+    raise env.ConfigError(
+        f"METRICS_TOKEN must be at least {metrics.TOKEN_MIN_LENGTH} characters"
+    )
+
 # Logs: one JSON object per line in production, plain text in development.
 LOG_FORMAT = env.string("LOG_FORMAT", "plain" if DEBUG else "json").strip().lower()
 if LOG_FORMAT not in logformat.FORMATS:
     raise env.ConfigError(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
-LOGGING = logformat.logging_config(LOG_FORMAT, env.string("LOG_LEVEL", "INFO"))
+# One access line per request (the server's), by default in development only.
+ACCESS_LOG = env.boolean("ACCESS_LOG", default=DEBUG)
+LOGGING = logformat.logging_config(
+    LOG_FORMAT, env.string("LOG_LEVEL", "INFO"), access=ACCESS_LOG
+)

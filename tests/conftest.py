@@ -75,6 +75,30 @@ def _database_url() -> str:
 def start_gateway(log_path: Path, **overrides: str) -> Gateway:
     """Start a gateway server process on the test database; stop it with stop()."""
     port = _free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "gateway_project.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "debug",
+    ]  # fmt: skip
+    return _launch(command, port, log_path, overrides)
+
+
+def start_gunicorn(log_path: Path, workers: int, **overrides: str) -> Gateway:
+    """Start the gateway as production does: gunicorn with uvicorn workers, and
+    the repository's gunicorn.conf.py."""
+    port = _free_port()
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "gateway_project.asgi:application",
+        "--worker-class", "uvicorn_worker.UvicornWorker",
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+        "--no-control-socket",
+    ]  # fmt: skip
+    return _launch(command, port, log_path, overrides)
+
+
+def _launch(
+    command: list[str], port: int, log_path: Path, overrides: dict[str, str]
+) -> Gateway:
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="gateway_project.test_settings",
@@ -84,10 +108,6 @@ def start_gateway(log_path: Path, **overrides: str) -> Gateway:
         LOG_LEVEL="DEBUG",
     )
     env.update(overrides)
-    command = [
-        sys.executable, "-m", "uvicorn", "gateway_project.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "debug",
-    ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
