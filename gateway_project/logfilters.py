@@ -182,7 +182,12 @@ class KeyMaskFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            # A malformed logging call: the handler reports it when it
+            # formats the record; the message is masked as it stands.
+            message, record.args = str(record.msg), None
         masked = mask_secrets(message)
         if masked != message or record.args:
             record.msg, record.args = masked, None
