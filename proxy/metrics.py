@@ -11,6 +11,7 @@ updating one is a memory write, no lock across workers and no I/O.
 from __future__ import annotations
 
 import collections
+import functools
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -94,9 +95,9 @@ def observe(call: Call) -> None:
     """Count a finished request: its status, time, failures and findings."""
     provider = call.target.provider if call.target is not None else NONE
     model = model_label(call.spec.id if call.spec is not None else call.model)
-    labels = (call.endpoint, model, provider, str(call.status))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(call.elapsed())
+    counted, latency = _request_series(call.endpoint, model, provider, call.status)
+    counted.inc()
+    latency.observe(call.elapsed())
     if call.stream and call.ttft_ms is not None:
         FIRST_TOKEN.labels(model, provider).observe(call.ttft_ms / 1000)
     if call.upstream_error:
@@ -116,4 +117,14 @@ def observe(call: Call) -> None:
 
 def refused_early(status: int) -> None:
     """Count a request refused before it reached an endpoint."""
-    REQUESTS.labels(NONE, NONE, NONE, str(status)).inc()
+    _request_series(NONE, NONE, NONE, status)[0].inc()
+
+
+# Looking a series up by its labels costs more than updating it; the labels'
+# combinations are few, so each one's pair of series is kept.
+@functools.lru_cache(maxsize=4096)
+def _request_series(
+    endpoint: str, model: str, provider: str, status: int
+) -> tuple[Counter, Histogram]:
+    labels = (endpoint, model, provider, str(status))
+    return REQUESTS.labels(*labels), LATENCY.labels(*labels)
