@@ -35,7 +35,9 @@ def is_proxy_path(path: str) -> bool:
     return normalised == "/v1" or normalised.startswith("/v1/")
 
 
-# WARDEN_ROLE: "gateway" serves /v1 only, "api" everything else, "all" both.
+# WARDEN_ROLE: "gateway" serves /v1 only, "api" everything else, "all" both;
+# every role serves its health and its metrics.
+EVERY_ROLE = ("/healthz", "/readyz", "/metrics")
 SERVES_PROXY = settings.SERVICE_ROLE in ("all", "gateway")
 SERVES_SITE = settings.SERVICE_ROLE in ("all", "api")
 
@@ -50,7 +52,7 @@ async def application(scope, receive, send):
             await proxy_application(scope, receive, send)
         else:
             await not_served(send, PROXY_NOT_SERVED)
-    elif SERVES_SITE or scope.get("path") in ("/healthz", "/readyz"):
+    elif SERVES_SITE or scope.get("path") in EVERY_ROLE:
         await django_application(scope, receive, send)
     else:
         await not_served(send, SITE_NOT_SERVED)

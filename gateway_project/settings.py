@@ -17,7 +17,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from gateway_project import env, secret_sources
+from gateway_project import env, logformat, metrics, secret_sources
 from gateway_project.passwords import SecretPasswordConnection, redis_connection
 from gateway_project.secrets import (
     MasterKeyring,
@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gateway_project.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -521,32 +522,21 @@ GUARDRAILS_JAILBREAK_CLASSIFIER = env.string(
 # A concurrency slot a crashed worker never released stops counting after this.
 LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=1)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    },
-    "filters": {
-        "secret_paths": {"()": "gateway_project.logfilters.SecretPathFilter"},
-        "quiet_refusals": {"()": "gateway_project.logfilters.QuietRefusals"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["secret_paths", "quiet_refusals"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    # One line per upstream request is noise at INFO; errors still show.
-    "loggers": {
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-        # The Azure SDK logs every request and response at INFO.
-        "azure": {"level": "WARNING"},
-        # Through the root's handler only (Django's own would print each
-        # line twice, unfiltered).
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-    },
-}
+# /metrics answers only the bearer of METRICS_TOKEN (and is not found while it
+# is unset); it is read through the secret cache on each scrape, so a rotated
+# token needs no restart.
+_metrics_token = secret_sources.lookup("METRICS_TOKEN")
+if _metrics_token and len(_metrics_token) < metrics.TOKEN_MIN_LENGTH:
+    raise env.ConfigError(
+        f"METRICS_TOKEN must be at least {metrics.TOKEN_MIN_LENGTH} characters"
+    )
+
+# Logs: one JSON object per line in production, plain text in development.
+LOG_FORMAT = env.string("LOG_FORMAT", "plain" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in logformat.FORMATS:
+    raise env.ConfigError(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+# One access line per request (the server's), by default in development only.
+ACCESS_LOG = env.boolean("ACCESS_LOG", default=DEBUG)
+LOGGING = logformat.logging_config(
+    LOG_FORMAT, env.string("LOG_LEVEL", "INFO"), access=ACCESS_LOG
+)

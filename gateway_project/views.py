@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.policy import organizations_for
+from gateway_project import metrics as metrics_export
 from gateway_project.health import failing
 
 
@@ -24,6 +25,21 @@ def ready(request: HttpRequest) -> JsonResponse:
     if failed:
         return JsonResponse({"status": "not ready", "failing": failed}, status=503)
     return JsonResponse({"status": "ready"})
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the bearer of ``METRICS_TOKEN`` only."""
+    accepted = metrics_export.token_accepted(request.headers.get("Authorization", ""))
+    if accepted is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    if not accepted:
+        refusal = JsonResponse({"detail": "A bearer token is needed."}, status=401)
+        refusal["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refusal
+    body, content_type = metrics_export.exposition()
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @csrf_exempt

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +11,7 @@ from django.conf import settings
 
 import orjson
 
+from gateway_project import logcontext
 from gateway_project.clientaddr import real_address
 from proxy.errors import ProxyError, bad_request
 
@@ -20,8 +19,6 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass
@@ -45,8 +42,7 @@ class Exchange:
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", ())
         }
-        given = headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = logcontext.request_id(headers.get("x-request-id", ""))
         return cls(scope, receive, send, headers, request_id)
 
     @property
@@ -101,10 +97,14 @@ class Exchange:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    @property
+    def request_id_header(self) -> tuple[bytes, bytes]:
+        return (b"x-request-id", self.request_id.encode())
+
     async def start(self, status: int, content_type: bytes, extra=()) -> None:
         headers = [
             (b"content-type", content_type),
-            (b"x-request-id", self.request_id.encode()),
+            self.request_id_header,
             *self.response_headers,
             *extra,
         ]
@@ -152,4 +152,5 @@ def _too_large(limit: int) -> ProxyError:
         413,
         f"The request body is larger than the limit of {limit} bytes.",
         code="request_too_large",
+        limit="body_size",
     )

@@ -101,7 +101,10 @@ def start_gateway(log_path: Path, **overrides: str) -> Gateway:
 
 
 def start_served_gateway(
-    log_path: Path, verify: ssl.SSLContext | bool = True, **overrides: str
+    log_path: Path,
+    verify: ssl.SSLContext | bool = True,
+    workers: int = 1,
+    **overrides: str,
 ) -> Gateway:
     """Start the gateway the way ``make run`` serves it: gunicorn, its config file.
 
@@ -111,7 +114,7 @@ def start_served_gateway(
     port = _free_port()
     command = [
         sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-        "gateway_project.asgi:application", "--workers", "1",
+        "gateway_project.asgi:application", "--workers", str(workers),
         "--bind", f"127.0.0.1:{port}", "--no-control-socket",
     ]  # fmt: skip
     scheme = "https" if "TLS_CERT_FILE" in overrides else "http"
