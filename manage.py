@@ -17,7 +17,14 @@ def main() -> None:
         settings.INSTALLED_APPS  # noqa: B018  (loads settings, surfacing bad config)
     except ConfigError as exc:
         sys.exit(f"warden: configuration error: {exc}")
-    execute_from_command_line(sys.argv)
+    from django.db import OperationalError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except OperationalError as exc:
+        # A database that is down or refuses us: one line, not a traceback.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        sys.exit(f"warden: the database cannot be used: {reason}")
 
 
 if __name__ == "__main__":

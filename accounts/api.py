@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import IntegrityError
 from django.http import Http404
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +16,7 @@ from accounts import policy
 from accounts.models import Organization, Project
 from accounts.services import SLUG, project_create, project_update
 from accounts.tenancy import tenant_context
+from gateway_project.schema import OBJECT_OR_NULL, SLUG_TEXT, body, error, name
 from keys.limits import LimitError
 from keys.usage_now import project_budget_usage
 
@@ -22,6 +25,10 @@ class ProjectList(APIView):
     """GET the organisation's projects; POST ``{slug, name}`` makes one
     (owners and admins)."""
 
+    @extend_schema(
+        request=body({"slug": SLUG_TEXT}, {"name": name()}),
+        responses={201: OpenApiTypes.OBJECT, 409: error(409)},
+    )
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "projects.manage")
         data = request.data if isinstance(request.data, dict) else {}
@@ -56,6 +63,7 @@ class ProjectDetail(APIView):
             project = _project(organization, slug)
             return Response(project_document(project, usage=True))
 
+    @extend_schema(request=body({"limits": OBJECT_OR_NULL}))
     def patch(self, request: Request, org: str, slug: str) -> Response:
         """Change the project's ``limits`` (its budgets); nothing else yet."""
         organization = policy.organization_for(request.user, org, "projects.budgets")

@@ -13,6 +13,8 @@ from django.urls import reverse
 from allauth.account.internal.flows.reauthentication import (
     did_recently_reauthenticate,
 )
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +34,7 @@ from accounts.models import Invitation, ManagementToken, Membership, Organizatio
 from accounts.services import LastOwner, membership_change_role, membership_remove
 from accounts.tenancy import owned_or_404, tenant_context
 from accounts.tokens import token_create, token_revoke
+from gateway_project.schema import EMAIL, SLUG_TEXT, TEXT, body, error, name, one_of
 
 
 def _is_email(value: str) -> bool:
@@ -110,6 +113,7 @@ class OrganizationList(APIView):
         mine = policy.organizations_for(request.user, "org.view")
         return Response({"results": [organization_document(o, request) for o in mine]})
 
+    @extend_schema(request=body({"slug": SLUG_TEXT}, {"name": name()}))
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("slug",), ("name",))
@@ -148,6 +152,10 @@ class MemberDetail(APIView):
     """PATCH ``{role}`` changes a member's role; DELETE removes them. Only
     owners change owners; the last owner stays."""
 
+    @extend_schema(
+        request=body({"role": one_of(Membership.Role.values)}),
+        responses={200: OpenApiTypes.OBJECT, 409: error(409)},
+    )
     @handles_invalid
     def patch(self, request: Request, org: str, member_id: int) -> Response:
         organization = policy.organization_for(request.user, org, "members.manage")
@@ -164,6 +172,7 @@ class MemberDetail(APIView):
             return Response({"role": [str(exc)]}, status=409)
         return Response(member_document(membership))
 
+    @extend_schema(responses={204: None, 409: error(409)})
     def delete(self, request: Request, org: str, member_id: int) -> Response:
         organization = policy.organization_for(request.user, org, "members.manage")
         membership = _membership(organization, member_id)
@@ -189,6 +198,10 @@ class InvitationList(APIView):
             }
         )
 
+    @extend_schema(
+        request=body({"email": EMAIL}, {"role": one_of(Membership.Role.values)}),
+        responses={201: OpenApiTypes.OBJECT, 409: error(409)},
+    )
     @handles_invalid
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "members.invite")
@@ -234,6 +247,7 @@ class InvitationDetail(APIView):
 class InvitationAccept(APIView):
     """POST ``{organization, token}`` (from the mailed link) to join."""
 
+    @extend_schema(request=body({"organization": SLUG_TEXT, "token": TEXT}))
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("organization", "token"))
@@ -259,6 +273,12 @@ class TokenList(APIView):
         tokens = ManagementToken.objects.filter(user=request.user).order_by("-pk")
         return Response({"results": [token_document(t) for t in tokens]})
 
+    @extend_schema(
+        request=body(
+            {"name": name(100)},
+            {"days": {"type": "integer", "minimum": 1, "maximum": 365}},
+        )
+    )
     @handles_invalid
     def post(self, request: Request) -> Response:
         data = fields(request.data, ("name",), ("days",))

@@ -8,12 +8,14 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from django_ratelimit.core import is_ratelimited
 
 from accounts.tenancy import platform_context
+from accounts.throttles import API_PREFIX, address_over_limit, window_seconds
 from gateway_project.clientaddr import request_address
 
 security_logger = logging.getLogger("warden.security.auth")
@@ -69,6 +71,8 @@ def stamp_sign_in(sender, request, user, **kwargs) -> None:
 # Forms that check a secret or send mail: sign-in, sign-up, codes, password
 # resets, passkeys, second factors, re-authentication, the admin's sign-in.
 THROTTLED_PREFIXES = ("/accounts/", "/admin/login/")
+# Invitation links carry a secret token: every request to them counts.
+INVITATION_PREFIX = "/invitations/"
 # Fields that name the account a form is about.
 ACCOUNT_FIELDS = ("login", "email", "username")
 
@@ -86,7 +90,10 @@ class AuthThrottleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "POST" and request.path.startswith(THROTTLED_PREFIXES):
+        path = request.path
+        if (
+            request.method == "POST" and path.startswith(THROTTLED_PREFIXES)
+        ) or path.startswith(INVITATION_PREFIX):
             if self._limited(request):
                 security_logger.warning("sign-in form refused: too many attempts")
                 response = render(request, "account/throttled.html", status=429)
@@ -115,3 +122,29 @@ class AuthThrottleMiddleware:
                 increment=True,
             )
         return limited
+
+
+class ApiThrottleMiddleware:
+    """Refuse more than ``API_REQUESTS_PER_ADDRESS`` management API requests
+    from one client address, before any token or session is checked.
+
+    The per-account limit is DRF's (accounts.throttles.AccountThrottle).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(API_PREFIX) and address_over_limit(request):
+            security_logger.warning("management API refused: too many requests")
+            seconds = window_seconds(settings.API_REQUESTS_PER_ADDRESS)
+            response = JsonResponse(
+                {
+                    "detail": "Request was throttled. Expected available in "
+                    f"{seconds} seconds."
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(seconds)
+            return response
+        return self.get_response(request)

@@ -14,12 +14,14 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from allauth.account.decorators import reauthentication_required
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import privacy
 from accounts.models import User
+from gateway_project.schema import error
 
 # What a mistyped confirmation is told, by the field that confirms.
 MISTYPED = {
@@ -110,6 +112,9 @@ class Me(APIView):
             }
         )
 
+    @extend_schema(
+        responses={204: None, 400: error(400), 409: error(409), 429: error(429)}
+    )
     def delete(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         typed = {

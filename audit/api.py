@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.renderers import JSONRenderer
@@ -17,6 +19,19 @@ from audit import export, selectors
 from audit.context import Actor
 from audit.export import event_document
 from audit.forms import EventFilterForm
+from audit.models import AuditEvent
+
+# The filters of the trail and its export, as query parameters.
+FILTERS = [
+    OpenApiParameter("from", str, description="A date, or a date and time."),
+    OpenApiParameter("to", str, description="A date, or a date and time."),
+    OpenApiParameter("actor", str, description="User id or part of an email."),
+    OpenApiParameter("action", str, description="Exact, or a prefix ending in '.'"),
+    OpenApiParameter("target_type", str),
+    OpenApiParameter("target_id", str),
+    OpenApiParameter("outcome", str, enum=AuditEvent.Outcome.values),
+    OpenApiParameter("q", str, description="Words to search for."),
+]
 
 
 class EventPagination(CursorPagination):
@@ -39,6 +54,13 @@ class EventPagination(CursorPagination):
 
 
 class EventList(APIView):
+    @extend_schema(
+        parameters=[
+            *FILTERS,
+            OpenApiParameter("cursor", str, description="A page's `next`."),
+            OpenApiParameter("page_size", int),
+        ]
+    )
     def get(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "audit.view")
         filters = valid_filters(request).filters()
@@ -60,6 +82,16 @@ class EventDetail(APIView):
 class EventExport(APIView):
     renderer_classes = [JSONRenderer]
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(export.FORMATS), required=True),
+            *FILTERS,
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, "The events."),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.ANY, "The events."),
+        },
+    )
     def get(self, request: Request, org: str) -> StreamingHttpResponse:
         organization = policy.organization_for(request.user, org, "audit.export")
         format = request.query_params.get("format", "")

@@ -7,8 +7,6 @@ one call and without being handed the request.
 from __future__ import annotations
 
 import contextvars
-import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -17,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from gateway_project.clientaddr import request_address
+from gateway_project.logcontext import request_id
 
 
 @dataclass(frozen=True)
@@ -77,15 +76,6 @@ def set_actor(actor: Actor) -> None:
     _current.set(replace(_current.get(), actor=actor))
 
 
-# The characters and length the proxy accepts in an incoming X-Request-ID.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def request_id(given: str = "") -> str:
-    """Return ``given`` when it is a well-formed request id, else a new one."""
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
-
 def from_request(request: HttpRequest) -> AuditContext:
     user = getattr(request, "user", None)
     actor = (
@@ -97,5 +87,7 @@ def from_request(request: HttpRequest) -> AuditContext:
         actor=actor,
         ip_address=request_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
-        request_id=request_id(request.META.get("HTTP_X_REQUEST_ID", "")),
+        # RequestIdMiddleware's, so the audit trail and the logs agree.
+        request_id=getattr(request, "request_id", "")
+        or request_id(request.META.get("HTTP_X_REQUEST_ID", "")),
     )

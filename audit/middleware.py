@@ -10,7 +10,7 @@ from audit.context import bound, from_request
 
 
 class AuditContextMiddleware:
-    """Bind ``audit.context`` for the request and echo its id as X-Request-ID.
+    """Bind ``audit.context`` for the request, under its id (RequestIdMiddleware's).
 
     Goes after AuthenticationMiddleware, which gives the acting user. The
     client address is the connection's (REMOTE_ADDR): a forwarded-for header
@@ -24,6 +24,4 @@ class AuditContextMiddleware:
         context = from_request(request)
         request.request_id = context.request_id  # type: ignore[attr-defined]
         with bound(**vars(context)):
-            response = self.get_response(request)
-        response["X-Request-ID"] = context.request_id
-        return response
+            return self.get_response(request)

@@ -32,6 +32,7 @@ from accounts.tenancy import tenant_context
 from audit.context import Actor, bound
 from audit.models import AuditEvent
 from audit.services import AuditWriteError, record
+from gateway_project import logcontext
 from gateway_project.clientaddr import canonical
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,8 @@ class SecurityEventWriter:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        # Started by one request, the task serves them all: no request id.
+        logcontext.clear()
         while self._pending or self._windows:
             await asyncio.sleep(settings.USAGE_FLUSH_SECONDS)
             self._expire_windows()

@@ -654,7 +654,7 @@ class Report:
             f"- command: `{cmd.strip()}`",
             f"- when: {time.strftime('%Y-%m-%d %H:%M:%S %z')}; "
             f"{os.cpu_count()} CPUs; gateway pinned: {pin}",
-            f"- gateway: gunicorn + uvicorn_worker.UvicornWorker, "
+            f"- gateway: gunicorn -c gunicorn.conf.py (uvicorn worker), "
             f"{a.workers} worker(s), DEBUG=false, PostgreSQL + Redis; "
             f"ready {self.ready_seconds:.1f} s after start",
             f"- matrix: {a.requests_c1} requests at c=1, {a.requests} at c=50, "
@@ -708,8 +708,7 @@ def gateway_argv(args: argparse.Namespace, pin: list[str], port: int) -> list[st
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return [
         *pin,
-        *(gunicorn, "gateway_project.asgi:application"),
-        *("--worker-class", "uvicorn_worker.UvicornWorker"),
+        *(gunicorn, "-c", "gunicorn.conf.py", "gateway_project.asgi:application"),
         *("--workers", str(args.workers), "--bind", f"{HOST}:{port}"),
         # gunicorn's admin socket lives at one shared per-user path by default;
         # a second gunicorn (say, `make run`) would lose its socket to ours.

@@ -10,6 +10,7 @@ from django.core.asgi import get_asgi_application
 
 import orjson
 
+from gateway_project.clientaddr import untrusted_forwarding_removed
 from gateway_project.env import ConfigError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway_project.settings")
@@ -59,7 +60,9 @@ async def refuse_large_headers(scope, receive, send) -> None:
         await respond(send, 431, orjson.dumps({"detail": message}), CLOSE)
 
 
-# WARDEN_ROLE: "gateway" serves /v1 only, "api" everything else, "all" both.
+# WARDEN_ROLE: "gateway" serves /v1 only, "api" everything else, "all" both;
+# every role serves its health and its metrics.
+EVERY_ROLE = ("/healthz", "/readyz", "/metrics")
 SERVES_PROXY = settings.SERVICE_ROLE in ("all", "gateway")
 SERVES_SITE = settings.SERVICE_ROLE in ("all", "api")
 
@@ -67,14 +70,16 @@ SERVES_SITE = settings.SERVICE_ROLE in ("all", "api")
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         await lifespan(scope, receive, send)
-    elif scope["type"] == "http" and header_bytes(scope) > MAX_HEADER_BYTES:
+        return
+    scope = untrusted_forwarding_removed(scope)
+    if scope["type"] == "http" and header_bytes(scope) > MAX_HEADER_BYTES:
         await refuse_large_headers(scope, receive, send)
     elif scope["type"] == "http" and is_proxy_path(scope["path"]):
         if SERVES_PROXY:
             await proxy_application(scope, receive, send)
         else:
             await not_served(send, PROXY_NOT_SERVED)
-    elif SERVES_SITE or scope.get("path") in ("/healthz", "/readyz"):
+    elif SERVES_SITE or scope.get("path") in EVERY_ROLE:
         await django_application(scope, receive, send)
     else:
         await not_served(send, SITE_NOT_SERVED)

@@ -7,7 +7,10 @@ secrets mount them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import ssl
 from pathlib import Path
 
 
@@ -78,8 +81,60 @@ def number(name: str, default: float, *, minimum: float = 0.0) -> float:
     return result
 
 
+RATE = re.compile(r"[1-9][0-9]*/[1-9]?[0-9]*[smhd]")
+
+
+def rate(name: str, default: str) -> str:
+    """A request rate such as ``60/m`` or ``5/10m`` (per s, m, h or d)."""
+    value = (raw(name) or "").strip() or default
+    if not RATE.fullmatch(value):
+        raise ConfigError(
+            f"{name} must be a rate such as 60/m or 5/10m (s, m, h, d), not {value!r}"
+        )
+    return value
+
+
 def csv(name: str, default: list[str] | None = None) -> list[str]:
     value = raw(name)
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def readable_file(name: str) -> str:
+    """Return the path in ``name`` if that file can be read; empty when unset."""
+    path = string(name).strip()
+    if not path:
+        return ""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{name} ({path}) cannot be read: {exc.strerror}") from None
+    return path
+
+
+def ca_file(name: str) -> str:
+    """Return the path in ``name`` if the file holds PEM CA certificates."""
+    path = readable_file(name)
+    if path:
+        try:
+            ssl.create_default_context(cafile=path)
+        except ssl.SSLError:
+            raise ConfigError(
+                f"{name} ({path}) holds no PEM certificate to trust"
+            ) from None
+    return path
+
+
+def networks(name: str) -> list[str]:
+    """Return the comma-separated IP networks (or addresses) in ``name``."""
+    values = csv(name, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{name} lists IP networks such as 10.0.0.0/8, not {value!r}"
+            ) from None
+    return values

@@ -3,7 +3,9 @@
 Liveness is ``/healthz`` (the process answers); readiness is ``/readyz``:
 the database answers, Redis (when configured) answers, and the master key
 can seal and open a value. The answer names what failed, never why in
-detail, and carries no version or secret.
+detail, and carries no version or secret. The checks run side by side and
+must all answer within ``READINESS_TIMEOUT_SECONDS``: a database that hangs
+makes the probe say "not ready" in time, instead of timing the probe out.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from gateway_project.store import store
 
@@ -52,12 +55,27 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 
 def failing() -> list[str]:
-    """The names of the checks that fail now."""
+    """The names of the checks that fail now, or do not answer in time."""
+    runner = ThreadPoolExecutor(len(CHECKS), thread_name_prefix="readiness")
+    futures = {name: runner.submit(_run, check) for name, check in CHECKS.items()}
+    done, _ = wait(futures.values(), timeout=settings.READINESS_TIMEOUT_SECONDS)
+    # A check still waiting finishes on its own thread; nobody waits for it.
+    runner.shutdown(wait=False, cancel_futures=True)
     failed = []
-    for name, check in CHECKS.items():
-        try:
-            check()
-        except Exception as exc:  # any failure means not ready
+    for name, future in futures.items():
+        if future not in done:
+            logger.warning("readiness: %s did not answer in time", name)
+        elif (exc := future.exception()) is not None:
             logger.warning("readiness: %s failed (%s)", name, type(exc).__name__)
-            failed.append(name)
+        else:
+            continue
+        failed.append(name)
     return failed
+
+
+def _run(check: Callable[[], None]) -> None:
+    try:
+        check()
+    finally:
+        # The thread's database connection goes back now, not when it ends.
+        connections.close_all()

@@ -49,15 +49,18 @@ class SecretRedisCredentials(CredentialProvider):
         return self.get_credentials()
 
 
-def redis_connection(url: str) -> tuple[str, dict[str, Any]]:
+def redis_connection(url: str, *, ca_file: str = "") -> tuple[str, dict[str, Any]]:
     """Return ``url`` without its credentials, and the options that supply them.
 
     redis-py refuses a URL's password together with a credential provider, so
-    the provider alone carries both.
+    the provider alone carries both. Every Redis client (the cache, the
+    store) is made from these, so ``ca_file``, the CA that signed a
+    ``rediss://`` server's certificate, reaches them all.
     """
     parts = urlsplit(url)
+    options: dict[str, Any] = {"ssl_ca_certs": ca_file} if ca_file else {}
     if not (parts.password or secret_sources.lookup("REDIS_PASSWORD")):
-        return url, {}
+        return url, options
     host = parts.netloc.rpartition("@")[2]
     bare = urlunsplit(parts._replace(netloc=host))
-    return bare, {"credential_provider": SecretRedisCredentials(url)}
+    return bare, {**options, "credential_provider": SecretRedisCredentials(url)}

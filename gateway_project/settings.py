@@ -17,7 +17,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from gateway_project import env, secret_sources
+from gateway_project import env, logformat, metrics, secret_sources
 from gateway_project.passwords import SecretPasswordConnection, redis_connection
 from gateway_project.secrets import (
     MasterKeyring,
@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gateway_project.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -115,6 +116,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.AuthThrottleMiddleware",
+    "accounts.middleware.ApiThrottleMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
@@ -190,6 +192,11 @@ if SERVICE_ROLE not in ("all", "gateway", "api"):
 REDIS_URL = env.string("REDIS_URL")
 if REDIS_URL:
     REDIS_URL = url_with_password(REDIS_URL, secret_sources.lookup("REDIS_PASSWORD"))
+# The CA of a rediss:// server's certificate, when the system's roots do not
+# cover it; the certificate and its host name are always checked.
+REDIS_CA_FILE = env.ca_file("REDIS_CA_FILE")
+if REDIS_CA_FILE and not REDIS_URL.startswith("rediss://"):
+    raise env.ConfigError("REDIS_CA_FILE is set but REDIS_URL is not a rediss:// URL")
 REDIS_MAX_CONNECTIONS = env.integer("REDIS_MAX_CONNECTIONS", 200, minimum=1)
 REDIS_POOL_TIMEOUT = env.number("REDIS_POOL_TIMEOUT", 5.0, minimum=0.1)
 # A Redis that does not answer within this is treated as down; the proxy then
@@ -198,7 +205,7 @@ REDIS_SOCKET_TIMEOUT = env.number("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
 REDIS_RETRY_SECONDS = env.number("REDIS_RETRY_SECONDS", 1.0, minimum=0.0)
 if REDIS_URL:
     # Each new Redis connection asks the secret cache for REDIS_PASSWORD.
-    _redis_location, _redis_options = redis_connection(REDIS_URL)
+    _redis_location, _redis_options = redis_connection(REDIS_URL, ca_file=REDIS_CA_FILE)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -246,8 +253,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
-    if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes inside a cluster call these over plain http, past the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # Failed password sign-ins allowed per account name and per client address in
 # a window, before sign-in is refused for the rest of it.
@@ -280,7 +287,16 @@ CSRF_TRUSTED_ORIGINS = list(CORS_ALLOWED_ORIGINS)
 # Client addresses: the connection's, unless it comes from one of these
 # networks (a load balancer or reverse proxy), whose X-Forwarded-For is then
 # read from the right, skipping the trusted hops.
-TRUSTED_PROXIES = env.csv("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
+# A request is https when such a proxy says so; the header is removed from
+# every other peer's requests before Django sees it (gateway_project/clientaddr).
+if not DEBUG and env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
+    if not TRUSTED_PROXIES:
+        raise env.ConfigError(
+            "TRUST_X_FORWARDED_PROTO needs TRUSTED_PROXIES: the networks of the "
+            "proxies whose X-Forwarded-Proto is believed"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Sign-in: django-allauth. Email and password, email codes, passkeys
 # (WebAuthn), TOTP with recovery codes, GitHub and Google.
@@ -427,8 +443,12 @@ else:
 
 # Form posts to the sign-in pages (every form under /accounts/ and the admin's
 # sign-in), per client address and per account named, a minute at a time.
-AUTH_FORM_POSTS_PER_ADDRESS = env.string("AUTH_FORM_POSTS_PER_ADDRESS", "60/m")
-AUTH_FORM_POSTS_PER_ACCOUNT = env.string("AUTH_FORM_POSTS_PER_ACCOUNT", "10/m")
+AUTH_FORM_POSTS_PER_ADDRESS = env.rate("AUTH_FORM_POSTS_PER_ADDRESS", "60/m")
+AUTH_FORM_POSTS_PER_ACCOUNT = env.rate("AUTH_FORM_POSTS_PER_ACCOUNT", "10/m")
+# The management API (/api/), per client address (wrong tokens included) and
+# per signed-in account.
+API_REQUESTS_PER_ADDRESS = env.rate("API_REQUESTS_PER_ADDRESS", "600/m")
+API_REQUESTS_PER_ACCOUNT = env.rate("API_REQUESTS_PER_ACCOUNT", "300/m")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False
 
@@ -444,6 +464,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "gateway_project.schema.WardenSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per account; the per-address limit runs earlier, as middleware.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.AccountThrottle"],
     # ?format= is a parameter of our own (the audit export's), never a renderer.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -458,7 +480,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "gateway_project.schema.add_error_component",
+    ],
 }
+
+# /readyz reports "not ready" when a dependency does not answer within this.
+READINESS_TIMEOUT_SECONDS = env.number("READINESS_TIMEOUT_SECONDS", 2.0, minimum=0.1)
 
 # Request limits, each refused with a JSON error: the headers of any request,
 # /v1 or not (431). The server in front must allow more than this, or its own
@@ -490,6 +519,9 @@ PROXY_CORS_ALLOWED_ORIGINS = env.csv("PROXY_CORS_ALLOWED_ORIGINS", [])
 UPSTREAM_CONNECT_TIMEOUT = env.number("UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 UPSTREAM_READ_TIMEOUT = env.number("UPSTREAM_READ_TIMEOUT", 600.0, minimum=0.1)
 UPSTREAM_ALLOW_PRIVATE_NETWORKS = env.boolean("UPSTREAM_ALLOW_PRIVATE_NETWORKS")
+# PEM certificates trusted for provider calls besides the public roots: the CA
+# of a provider on a private network.
+UPSTREAM_CA_FILE = env.ca_file("UPSTREAM_CA_FILE")
 UPSTREAM_MAX_CONNECTIONS = env.integer("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
 USAGE_FLUSH_SECONDS = env.number("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)
 KEY_CACHE_SECONDS = env.integer("KEY_CACHE_SECONDS", 300, minimum=1)
@@ -511,32 +543,21 @@ GUARDRAILS_JAILBREAK_CLASSIFIER = env.string(
 # A concurrency slot a crashed worker never released stops counting after this.
 LIMITS_SLOT_SECONDS = env.integer("LIMITS_SLOT_SECONDS", 900, minimum=1)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    },
-    "filters": {
-        "secret_paths": {"()": "gateway_project.logfilters.SecretPathFilter"},
-        "quiet_refusals": {"()": "gateway_project.logfilters.QuietRefusals"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["secret_paths", "quiet_refusals"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-    # One line per upstream request is noise at INFO; errors still show.
-    "loggers": {
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-        # The Azure SDK logs every request and response at INFO.
-        "azure": {"level": "WARNING"},
-        # Through the root's handler only (Django's own would print each
-        # line twice, unfiltered).
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-    },
-}
+# /metrics answers only the bearer of METRICS_TOKEN (and is not found while it
+# is unset); it is read through the secret cache on each scrape, so a rotated
+# token needs no restart.
+_metrics_token = secret_sources.lookup("METRICS_TOKEN")
+if _metrics_token and len(_metrics_token) < metrics.TOKEN_MIN_LENGTH:
+    raise env.ConfigError(
+        f"METRICS_TOKEN must be at least {metrics.TOKEN_MIN_LENGTH} characters"
+    )
+
+# Logs: one JSON object per line in production, plain text in development.
+LOG_FORMAT = env.string("LOG_FORMAT", "plain" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in logformat.FORMATS:
+    raise env.ConfigError(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+# One access line per request (the server's), by default in development only.
+ACCESS_LOG = env.boolean("ACCESS_LOG", default=DEBUG)
+LOGGING = logformat.logging_config(
+    LOG_FORMAT, env.string("LOG_LEVEL", "INFO"), access=ACCESS_LOG
+)

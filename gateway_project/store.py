@@ -95,7 +95,7 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str) -> None:
         # The password comes from the secret cache for each new connection.
-        self._url, self._options = redis_connection(url)
+        self._url, self._options = redis_connection(url, ca_file=settings.REDIS_CA_FILE)
         timeout = settings.REDIS_SOCKET_TIMEOUT
         self._options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
         self._prefix = prefix

@@ -24,6 +24,8 @@ os.environ.setdefault("SIGNIN_FAILURES_PER_NAME", "10000")
 os.environ.setdefault("SIGNIN_FAILURES_PER_ADDRESS", "10000")
 os.environ.setdefault("AUTH_FORM_POSTS_PER_ADDRESS", "100000/m")
 os.environ.setdefault("AUTH_FORM_POSTS_PER_ACCOUNT", "100000/m")
+os.environ.setdefault("API_REQUESTS_PER_ADDRESS", "100000/m")
+os.environ.setdefault("API_REQUESTS_PER_ACCOUNT", "100000/m")
 # The suite runs as this role, as production does (see tests/conftest.py).
 os.environ.setdefault("DATABASE_APP_ROLE", "warden_app")
 os.environ.setdefault("DATABASE_GATEWAY_ROLE", "warden_gateway")

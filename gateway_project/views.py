@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts.policy import organizations_for
+from gateway_project import metrics as metrics_export
 from gateway_project.health import failing
 
 
@@ -25,6 +27,26 @@ def ready(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ready"})
 
 
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for the bearer of ``METRICS_TOKEN`` only."""
+    accepted = metrics_export.token_accepted(request.headers.get("Authorization", ""))
+    if accepted is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    if not accepted:
+        refusal = JsonResponse({"detail": "A bearer token is needed."}, status=401)
+        refusal["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refusal
+    body, content_type = metrics_export.exposition()
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
 def api_not_found(request: HttpRequest) -> JsonResponse:
-    """Unknown management API paths answer in the API's shape, not a page."""
+    """Unknown management API paths answer in the API's shape, not a page.
+
+    Exempt from CSRF: it changes nothing, and a token-authenticated DELETE
+    to a mistyped path would otherwise get the CSRF failure page.
+    """
     return JsonResponse({"detail": "Not found."}, status=404)

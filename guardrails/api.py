@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import Http404
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,13 +15,22 @@ from rest_framework.views import APIView
 from accounts import policy as access
 from accounts.models import Organization, Project
 from accounts.tenancy import tenant_context
+from gateway_project.schema import TEXT, TEXT_OR_NULL, body, name, one_of
 from guardrails import services
 from guardrails.models import CustomRule, GuardrailEvent, GuardrailPolicy
-from guardrails.policy import PolicyError, effective_policy
+from guardrails.policy import ACTIONS, DIRECTIONS, PolicyError, effective_policy
 from guardrails.rules import RuleError
 
 MAX_TEST_CHARS = 100_000
 MAX_EVENTS = 500
+RULE_KINDS = CustomRule.Kind.values
+RULE_REQUIRED = {"name": name(60), "kind": one_of(RULE_KINDS), "pattern": TEXT}
+RULE_OPTIONAL = {
+    "action": one_of(ACTIONS),
+    "applies_to": one_of(DIRECTIONS),
+    "case_sensitive": {"type": "boolean"},
+    "project": TEXT_OR_NULL,
+}
 
 
 class PolicyDetail(APIView):
@@ -31,6 +42,7 @@ class PolicyDetail(APIView):
             project = _project(organization, slug)
             return Response(policy_document(organization, project))
 
+    @extend_schema(request=body(optional={"settings": {"type": "object"}}))
     def put(self, request: Request, org: str, slug: str | None = None) -> Response:
         organization = access.organization_for(request.user, org, "guardrails.manage")
         data = request.data if isinstance(request.data, dict) else {}
@@ -57,6 +69,7 @@ class RuleList(APIView):
             rules = CustomRule.objects.for_organization(organization).order_by("name")
             return Response({"results": [rule_document(r) for r in rules]})
 
+    @extend_schema(request=body(RULE_REQUIRED, RULE_OPTIONAL))
     def post(self, request: Request, org: str) -> Response:
         organization = access.organization_for(request.user, org, "guardrails.manage")
         data = request.data if isinstance(request.data, dict) else {}
@@ -82,6 +95,15 @@ class RuleDetail(APIView):
         with tenant_context(organization):
             return Response(rule_document(_rule(organization, pk)))
 
+    @extend_schema(
+        request=body(
+            optional={
+                **{k: v for k, v in RULE_REQUIRED.items() if k != "name"},
+                **{k: v for k, v in RULE_OPTIONAL.items() if k != "project"},
+                "enabled": {"type": "boolean"},
+            }
+        )
+    )
     def patch(self, request: Request, org: str, pk: int) -> Response:
         organization = access.organization_for(request.user, org, "guardrails.manage")
         data = request.data if isinstance(request.data, dict) else {}
@@ -106,6 +128,17 @@ class TestConsole(APIView):
     Nothing is stored or logged: the answer names findings by type and span.
     """
 
+    @extend_schema(
+        request=body(
+            {"text": {**TEXT, "minLength": 1, "maxLength": MAX_TEST_CHARS}},
+            {
+                "direction": one_of(("input", "output")),
+                "project": TEXT_OR_NULL,
+                "rule": {"type": "object"},
+            },
+        ),
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, org: str) -> Response:
         organization = access.organization_for(request.user, org, "guardrails.manage")
         data = request.data if isinstance(request.data, dict) else {}
@@ -132,6 +165,14 @@ class EventList(APIView):
     that gives the following page.
     """
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("request_id", str),
+            OpenApiParameter("action", str),
+            OpenApiParameter("detector", str),
+            OpenApiParameter("before", int, description="The `next` of a page."),
+        ]
+    )
     def get(self, request: Request, org: str) -> Response:
         organization = access.organization_for(request.user, org, "audit.view")
         with tenant_context(organization):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,10 +17,12 @@ from accounts.api import only_field
 from accounts.api_orgs import clean_name, fields, handles_invalid, require_fresh
 from accounts.models import Organization, Project
 from accounts.tenancy import owned_or_404, tenant_context
+from gateway_project.schema import OBJECT_OR_NULL, SLUG_TEXT, body, name, one_of
 from keys.limits import LimitError
 from keys.models import ApiKey
 from keys.services import (
     DEFAULT_GRACE_HOURS,
+    MAX_GRACE_HOURS,
     api_key_create,
     api_key_revoke,
     api_key_rotate,
@@ -42,6 +45,15 @@ class KeyList(APIView):
             )
             return Response({"results": [key_document(k, usage=False) for k in keys]})
 
+    @extend_schema(
+        request=body(
+            {"name": name(), "project": SLUG_TEXT},
+            {
+                "environment": one_of(ApiKey.Environment.values),
+                "limits": OBJECT_OR_NULL,
+            },
+        )
+    )
     @handles_invalid
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "keys.manage")
@@ -79,6 +91,17 @@ class KeyRotate(APIView):
     """POST ``{grace_hours}`` makes the key's successor (its value in this
     answer only); the old key works that many hours more (default 24)."""
 
+    @extend_schema(
+        request=body(
+            optional={
+                "grace_hours": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": MAX_GRACE_HOURS,
+                }
+            }
+        )
+    )
     @handles_invalid
     def post(self, request: Request, org: str, public_id: str) -> Response:
         organization = policy.organization_for(request.user, org, "keys.manage")
@@ -122,6 +145,7 @@ class KeyDetail(APIView):
                 raise Http404("No such API key.")
             return Response(key_document(api_key, usage=True))
 
+    @extend_schema(request=body({"limits": OBJECT_OR_NULL}))
     def patch(self, request: Request, org: str, public_id: str) -> Response:
         """Replace the key's ``limits``; nothing else of a key changes here."""
         organization = policy.organization_for(request.user, org, "keys.limits")

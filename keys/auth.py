@@ -4,7 +4,9 @@ A malformed key is refused before any store, database or bcrypt work. A key
 seen before is checked against the cache with one store read and one HMAC; a
 key not cached costs one database read and one bcrypt check, in a thread.
 Repeated failures against one key id or from one client address are
-throttled before that expensive path.
+throttled before that expensive path. Requests with no key or a malformed one
+count against their address too (one store increment), so unauthenticated
+traffic from one address is refused with 429 past ``KEY_FAILURE_LIMIT``.
 """
 
 from __future__ import annotations
@@ -96,9 +98,11 @@ class KeyContext:
 
 async def authenticate(candidate: str | None, client_ip: str) -> KeyContext:
     if not candidate:
+        await _unauthenticated(client_ip)
         raise KeyRejected("Missing API key. Send it as 'Authorization: Bearer KEY'.")
     parsed = tokens.parse(candidate)
     if parsed is None:
+        await _unauthenticated(client_ip)
         raise KeyRejected("Incorrect API key provided.")
 
     entry = await cached_entry(parsed.public_id)
@@ -210,11 +214,24 @@ async def _check_throttle(public_id: str, client_ip: str) -> None:
     for name in _throttle_keys(public_id, client_ip):
         raw = await resilient(partial(_read, name))
         if raw is not None and int(raw) >= settings.KEY_FAILURE_LIMIT:
-            raise KeyRejected(
-                "Too many failed authentication attempts; try again later.",
-                status=429,
-                retry_after=settings.KEY_FAILURE_WINDOW_SECONDS,
-            )
+            raise _throttled()
+
+
+def _throttled() -> KeyRejected:
+    return KeyRejected(
+        "Too many failed authentication attempts; try again later.",
+        status=429,
+        retry_after=settings.KEY_FAILURE_WINDOW_SECONDS,
+    )
+
+
+async def _unauthenticated(client_ip: str) -> None:
+    """Count a request without a usable key against its address, in one
+    increment, and refuse it once the address is over the limit."""
+    _, name = _throttle_keys("", client_ip)
+    window = settings.KEY_FAILURE_WINDOW_SECONDS
+    if await resilient(partial(_count, name, window)) > settings.KEY_FAILURE_LIMIT:
+        raise _throttled()
 
 
 async def _failed(public_id: str, client_ip: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +15,8 @@ from accounts import policy
 from accounts.api_orgs import fields, handles_invalid, require_fresh
 from accounts.models import Organization, Project
 from accounts.tenancy import owned_or_404, tenant_context
+from gateway_project.schema import TEXT, TEXT_OR_NULL, body, one_of
+from providers.catalogue import catalogue
 from providers.models import ProviderCredential
 from providers.netguard import BlockedDestination
 from providers.services import (
@@ -20,6 +24,11 @@ from providers.services import (
     provider_credential_check,
     provider_credential_delete,
     provider_credential_set,
+)
+
+# The providers a key can be stored for (the demo one needs none).
+PROVIDERS = sorted(
+    name for name, spec in catalogue().providers.items() if spec.adapter != "demo"
 )
 
 
@@ -38,6 +47,12 @@ class ProviderKeyList(APIView):
             )
             return Response({"results": [credential_document(c) for c in rows]})
 
+    @extend_schema(
+        request=body(
+            {"provider": one_of(PROVIDERS), "key": TEXT},
+            {"base_url": TEXT_OR_NULL, "project": TEXT_OR_NULL},
+        )
+    )
     @handles_invalid
     def post(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "providers.manage")
@@ -86,6 +101,7 @@ class ProviderKeyDetail(APIView):
 class ProviderKeyTest(APIView):
     """POST asks the provider to list its models with the stored key."""
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, org: str, credential_id: str) -> Response:
         organization = policy.organization_for(request.user, org, "providers.manage")
         result = provider_credential_check(_credential(organization, credential_id))

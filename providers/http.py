@@ -2,16 +2,20 @@
 
 One ``httpx.AsyncClient`` per event loop (so one per worker), never following
 redirects, ignoring proxy variables in the environment, always verifying
-certificates, and connecting only to addresses that pass the network guard at
-connect time: the host name is resolved here, every address is checked, and the
-connection is made to the checked address itself.
+certificates (against the public roots, plus ``UPSTREAM_CA_FILE`` when set),
+and connecting only to addresses that pass the network guard at connect time:
+the host name is resolved here, every address is checked, and the connection is
+made to the checked address itself. Plain http has a pool of its own, whose
+guard also refuses public addresses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import select
 import socket
+import ssl
 import typing
 
 from django.conf import settings
@@ -22,6 +26,8 @@ import orjson
 
 from providers.adapters.base import UpstreamError
 from providers.netguard import BlockedDestination, check_address
+
+logger = logging.getLogger(__name__)
 
 
 class QuickStream(httpcore.AsyncNetworkStream):
@@ -65,8 +71,9 @@ def _readable(sock: socket.socket | None) -> bool:
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
+    def __init__(self, *, plain_text: bool = False) -> None:
         self._inner = httpcore.AnyIOBackend()
+        self._plain_text = plain_text
 
     async def connect_tcp(
         self,
@@ -78,7 +85,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         addresses = await _resolve(host, port)
         for address in addresses:
-            check_address(address)
+            check_address(address, plain_text=self._plain_text)
         error: Exception | None = None
         for address in addresses:
             try:
@@ -111,17 +118,29 @@ async def _resolve(host: str, port: int) -> list[str]:
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, limits: httpx.Limits) -> None:
+    def __init__(self, limits: httpx.Limits, *, plain_text: bool = False) -> None:
         super().__init__(limits=limits, trust_env=False)
         # httpx has no public way to choose httpcore's network backend; the pool
         # is rebuilt with the same options and the guarded backend.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=verifying_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(),
+            network_backend=GuardedBackend(plain_text=plain_text),
         )
+
+
+def verifying_context() -> ssl.SSLContext:
+    """Return a context that checks certificates and host names.
+
+    It trusts the public roots (certifi's bundle) and, for providers behind
+    a private CA, the certificates in ``UPSTREAM_CA_FILE`` as well.
+    """
+    context = httpx.create_ssl_context(trust_env=False)
+    if settings.UPSTREAM_CA_FILE:
+        context.load_verify_locations(cafile=settings.UPSTREAM_CA_FILE)
+    return context
 
 
 _clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
@@ -139,6 +158,7 @@ def client() -> httpx.AsyncClient:
         )
         shared = _clients[loop] = httpx.AsyncClient(
             transport=GuardedTransport(limits),
+            mounts={"http://": GuardedTransport(limits, plain_text=True)},
             timeout=httpx.Timeout(
                 settings.UPSTREAM_READ_TIMEOUT,
                 connect=settings.UPSTREAM_CONNECT_TIMEOUT,
@@ -183,13 +203,39 @@ async def send(
             code="upstream_timeout",
             retryable=True,
         ) from None
+    except httpx.ConnectError as exc:
+        if _certificate_refused(exc):
+            # The host alone: a provider's URL may carry a key in its query.
+            logger.warning(
+                "provider certificate refused for %s: %s", request.url.host, exc
+            )
+            raise UpstreamError(
+                502,
+                "The provider's TLS certificate could not be verified.",
+                code="upstream_certificate_invalid",
+            ) from None
+        raise _unreachable(exc) from None
     except httpx.HTTPError as exc:
-        raise UpstreamError(
-            502,
-            f"The provider could not be reached ({type(exc).__name__}).",
-            code="upstream_unreachable",
-            retryable=True,
-        ) from None
+        raise _unreachable(exc) from None
+
+
+def _unreachable(exc: Exception) -> UpstreamError:
+    return UpstreamError(
+        502,
+        f"The provider could not be reached ({type(exc).__name__}).",
+        code="upstream_unreachable",
+        retryable=True,
+    )
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Return True if a TLS certificate check is among the causes of ``exc``."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def iter_bytes(response: httpx.Response) -> typing.AsyncIterator[bytes]:

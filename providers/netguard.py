@@ -1,5 +1,7 @@
 """Where the gateway may connect: no private, loopback, link-local or metadata
-addresses unless ``UPSTREAM_ALLOW_PRIVATE_NETWORKS`` is on.
+addresses unless ``UPSTREAM_ALLOW_PRIVATE_NETWORKS`` is on. Plain http is for
+private networks only: it needs that setting, and every address the host has
+must be a private one, so no provider key crosses the internet unencrypted.
 
 Base URLs are checked when saved, and every address a host name resolves to is
 checked again when the connection is made, so a DNS answer that changes after
@@ -52,15 +54,31 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     return [v4 for v4 in found if v4 is not None]
 
 
-def check_address(address: str) -> None:
+def check_address(address: str, *, plain_text: bool = False) -> None:
+    """Raise ``BlockedDestination`` unless the gateway may connect to ``address``.
+
+    ``plain_text`` (a connection without TLS) also refuses public addresses.
+    """
     if _never_allowed(address):
         # Link-local (cloud metadata services live there) and unspecified
         # addresses are nobody's provider, private networks allowed or not.
         raise BlockedDestination(f"address {address} is not a public address")
+    if plain_text and not settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
+        raise BlockedDestination(PLAIN_HTTP_REFUSED)
+    if plain_text and is_public_address(address):
+        raise BlockedDestination(
+            f"plain http to the public address {address} is refused; use https"
+        )
     if settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
         return
     if not is_public_address(address):
         raise BlockedDestination(f"address {address} is not a public address")
+
+
+PLAIN_HTTP_REFUSED = (
+    "plain http is refused; use https, or set "
+    "UPSTREAM_ALLOW_PRIVATE_NETWORKS for a provider on a private network"
+)
 
 
 def _never_allowed(address: str) -> bool:
@@ -90,13 +108,11 @@ def check_base_url(url: str) -> str:
         httpx.URL(url.strip())
     except httpx.InvalidURL:
         raise BlockedDestination("base URL is malformed") from None
-    if parts.scheme == "http" and not settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
-        raise BlockedDestination(
-            "plain http is refused; use https, or set "
-            "UPSTREAM_ALLOW_PRIVATE_NETWORKS for a provider on a private network"
-        )
-    for address in resolve(parts.hostname, port or 443):
-        check_address(address)
+    plain_text = parts.scheme == "http"
+    if plain_text and not settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS:
+        raise BlockedDestination(PLAIN_HTTP_REFUSED)
+    for address in resolve(parts.hostname, port or (80 if plain_text else 443)):
+        check_address(address, plain_text=plain_text)
     return url.strip().rstrip("/")
 
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import policy
 from proxy.forms import UsageFilterForm
-from proxy.reports import Totals, usage_report
+from proxy.reports import PERIODS, Totals, usage_report
 
 
 class UsageReport(APIView):
     """GET ``?days=1|7|30|90&project=&key=&model=``: totals per day, and by
     project, key and model."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", int, enum=PERIODS),
+            OpenApiParameter("project", str, description="A project's slug."),
+            OpenApiParameter("key", str, description="A key's id."),
+            OpenApiParameter("model", str),
+        ]
+    )
     def get(self, request: Request, org: str) -> Response:
         organization = policy.organization_for(request.user, org, "usage.view")
         form = UsageFilterForm(request.query_params)

@@ -27,6 +27,7 @@ from asgiref.sync import sync_to_async
 from redis.exceptions import RedisError
 
 from audit.security import security_event
+from gateway_project import logcontext
 from guardrails.engine import Blocked, Guard, GuardFailed
 from guardrails.models import GuardrailEvent
 from keys.auth import KeyContext, KeyRejected, authenticate
@@ -36,7 +37,7 @@ from providers.adapters.base import invalid_response
 from providers.catalogue import ModelSpec
 from providers.crypto import TRANSIT_KEY_PREFIX
 from providers.transit import TransitError
-from proxy import budgets, guarding, limits
+from proxy import budgets, guarding, limits, metrics
 from proxy.content import TextCapture, capture_for
 from proxy.errors import ProxyError
 from proxy.http import Exchange, Receive, Scope, Send
@@ -81,6 +82,8 @@ class Call:
     leftovers: Callable[[], bytes] | None = field(default=None, repr=False)
     body: dict | None = field(default=None, repr=False)
     upstream_reached: bool = False
+    upstream_error: str = ""  # the kind of provider failure, for the metrics
+    limit: str = ""  # the kind of limit that refused the request
 
     def watch_disconnect(self) -> None:
         task = asyncio.current_task()
@@ -113,6 +116,11 @@ class Call:
 
     def failed(self, error: ProxyError) -> None:
         self.status, self.error_code = error.status, error.code or error.type
+        self.limit = error.limit
+
+    def upstream_failed(self, exc: UpstreamError) -> ProxyError:
+        self.upstream_error = metrics.upstream_kind(exc.status, exc.code)
+        return ProxyError.from_upstream(exc, self.provider_secret)
 
     def metered(self, item: object) -> None:
         """Count a relayed stream item; raise once the stream outgrows its hold."""
@@ -126,6 +134,7 @@ class Call:
                 "was ended.",
                 type="insufficient_quota",
                 code="budget_exceeded",
+                limit="budget",
             )
 
     def fill_unreported_usage(self) -> None:
@@ -147,7 +156,11 @@ class Call:
         return limits.prompt_estimate(self.body) if self.body is not None else 0
 
     def first_token(self) -> None:
-        self.ttft_ms = int((time.perf_counter() - self.started) * 1000)
+        self.ttft_ms = int(self.elapsed() * 1000)
+
+    def elapsed(self) -> float:
+        """Seconds since the request arrived."""
+        return time.perf_counter() - self.started
 
     def usage_record(self) -> UsageRecord:
         assert self.key is not None
@@ -168,7 +181,7 @@ class Call:
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
             cost_usd=cost,
-            latency_ms=int((time.perf_counter() - self.started) * 1000),
+            latency_ms=int(self.elapsed() * 1000),
             ttft_ms=self.ttft_ms,
             created_at=timezone.now(),
         )
@@ -383,21 +396,22 @@ async def _relay(
             raise invalid_response("The provider's stream had no content.")
         call.first_token()
         await exchange.start(200, b"text/event-stream", STREAM_HEADERS)
-        try:
-            call.metered(first)
-            await exchange.write(encode(first))
-            async for item in items:
-                call.metered(item)
-                data = encode(item)
-                if data:
-                    await exchange.write(data)
-        except UpstreamError as exc:
-            error = ProxyError.from_upstream(exc, call.provider_secret)
-            call.failed(error)
-            await _release_held(call)
-            await exchange.end_stream_with(error)
-            return
-        await exchange.end(last)
+        with metrics.ACTIVE_STREAMS.track_inprogress():
+            try:
+                call.metered(first)
+                await exchange.write(encode(first))
+                async for item in items:
+                    call.metered(item)
+                    data = encode(item)
+                    if data:
+                        await exchange.write(data)
+            except UpstreamError as exc:
+                error = call.upstream_failed(exc)
+                call.failed(error)
+                await _release_held(call)
+                await exchange.end_stream_with(error)
+                return
+            await exchange.end(last)
     finally:
         call.count(stream.usage)
         await stream.aclose()
@@ -487,7 +501,7 @@ ROUTES: dict[str, tuple[str, Handler]] = {
 
 async def refuse(scope: Scope, receive: Receive, send: Send, error: ProxyError) -> None:
     """Answer a request refused before it reaches the proxy proper."""
-    await Exchange.open(scope, receive, send).error(error)
+    await _refuse(Exchange.open(scope, receive, send), error)
 
 
 def _ambiguous_headers(headers: list[tuple[bytes, bytes]]) -> ProxyError | None:
@@ -517,11 +531,12 @@ def _wrong_host() -> ProxyError:
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     exchange = Exchange.open(scope, receive, send)
+    logcontext.bind(exchange.request_id)
     refused = _ambiguous_headers(scope["headers"])
     if refused is None and not host_allowed(exchange.headers["host"]):
         refused = _wrong_host()
     if refused is not None:
-        await exchange.error(refused)
+        await _refuse(exchange, refused)
         return
     cors = cors_headers(exchange.headers.get("origin", ""))
     if cors:
@@ -531,7 +546,7 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
                 {
                     "type": "http.response.start",
                     "status": 204,
-                    "headers": cors + PREFLIGHT,
+                    "headers": [*cors, *PREFLIGHT, exchange.request_id_header],
                 }
             )
             await exchange.send({"type": "http.response.body", "body": b""})
@@ -539,23 +554,29 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if key_in_query(scope.get("query_string", b"")):
         # Addresses end up in logs and browser histories: a key there is
         # refused before anything looks at it, and not echoed.
-        await exchange.error(
+        await _refuse(
+            exchange,
             ProxyError(
                 400,
                 "API keys go in the Authorization header, never in the address.",
                 code="key_in_query",
-            )
+            ),
         )
         return
     path = scope["path"].rstrip("/")
     route = ROUTES.get(path) or _pattern_route(path)
     if route is None or route[0] != scope["method"]:
-        await exchange.error(_no_route(scope, route[0] if route else None))
+        await _refuse(exchange, _no_route(scope, route[0] if route else None))
         return
     endpoint = path.removeprefix("/v1/") if path in ROUTES else "models/{id}"
     call = Call(exchange, endpoint=endpoint)
     try:
         call.key = await authenticate(exchange.bearer, exchange.client_ip)
+        logcontext.identify(
+            organization=call.key.organization_id,
+            project=call.key.project_id,
+            key=call.key.public_id,
+        )
         limits.check_access(call.key, endpoint, exchange.client_ip)
         await route[1](call)
     except asyncio.CancelledError:
@@ -564,7 +585,10 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
         asyncio.current_task().uncancel()  # type: ignore[union-attr]
         call.status, call.error_code = 499, "client_disconnected"
     except Exception as exc:
-        error = _as_proxy_error(exc, call.provider_secret)
+        if isinstance(exc, UpstreamError):
+            error = call.upstream_failed(exc)
+        else:
+            error = _as_proxy_error(exc)
         call.failed(error)
         _report_refusal(call, exc)
         if not exchange.started:
@@ -586,6 +610,13 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
             await limits.settle(call.admission, used)
         if call.key is not None:
             recorder().record(call.usage_record())
+        metrics.observe(call)
+
+
+async def _refuse(exchange: Exchange, error: ProxyError) -> None:
+    """Answer a request refused before it reached an endpoint."""
+    await exchange.error(error)
+    metrics.refused_early(error.status)
 
 
 def _report_refusal(call: Call, exc: Exception) -> None:
@@ -602,17 +633,20 @@ def _report_refusal(call: Call, exc: Exception) -> None:
         )
 
 
-def _as_proxy_error(exc: Exception, secret: str) -> ProxyError:
+def _as_proxy_error(exc: Exception) -> ProxyError:
     if isinstance(exc, ProxyError):
         return exc
-    if isinstance(exc, UpstreamError):
-        return ProxyError.from_upstream(exc, secret)
     if isinstance(exc, KeyRejected):
         headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else {}
         kind = "rate_limit_error" if exc.status == 429 else "invalid_request_error"
         code = "too_many_failed_attempts" if exc.status == 429 else "invalid_api_key"
         return ProxyError(
-            exc.status, exc.message, type=kind, code=code, headers=headers
+            exc.status,
+            exc.message,
+            type=kind,
+            code=code,
+            headers=headers,
+            limit="key_failures" if exc.status == 429 else "",
         )
     if isinstance(exc, Blocked | GuardFailed):
         return guarding.refusal(exc)

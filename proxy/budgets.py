@@ -486,6 +486,7 @@ def _exceeded(counter: Counter) -> ProxyError:
         type="insufficient_quota",
         code="budget_exceeded",
         headers=headers,
+        limit="budget",
     )
 
 

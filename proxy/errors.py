@@ -8,6 +8,9 @@ from providers.adapters import UpstreamError
 
 
 class ProxyError(Exception):
+    """An error for the caller. ``limit`` names the limit that refused the
+    request (``requests``, ``budget``...), for the metrics."""
+
     def __init__(
         self,
         status: int,
@@ -17,6 +20,7 @@ class ProxyError(Exception):
         code: str | None = None,
         param: str | None = None,
         headers: dict[str, str] | None = None,
+        limit: str = "",
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -25,6 +29,7 @@ class ProxyError(Exception):
         self.code = code
         self.param = param
         self.headers = headers or {}
+        self.limit = limit
 
     @classmethod
     def from_upstream(cls, error: UpstreamError, secret: str = "") -> ProxyError:

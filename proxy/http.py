@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,14 +11,14 @@ from django.conf import settings
 
 import orjson
 
+from gateway_project import logcontext
+from gateway_project.clientaddr import real_address
 from proxy.errors import ProxyError, bad_request
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass
@@ -44,15 +42,17 @@ class Exchange:
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", ())
         }
-        given = headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = logcontext.request_id(headers.get("x-request-id", ""))
         anthropic = scope.get("path", "").rstrip("/") == "/v1/messages"
         return cls(scope, receive, send, headers, request_id, anthropic=anthropic)
 
     @property
     def client_ip(self) -> str:
         client = self.scope.get("client")
-        return client[0] if client else "unknown"
+        if not client:
+            return "unknown"
+        forwarded_for = self.headers.get("x-forwarded-for", "")
+        return real_address(client[0], forwarded_for) or client[0]
 
     @property
     def bearer(self) -> str | None:
@@ -111,10 +111,14 @@ class Exchange:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    @property
+    def request_id_header(self) -> tuple[bytes, bytes]:
+        return (b"x-request-id", self.request_id.encode())
+
     async def start(self, status: int, content_type: bytes, extra=()) -> None:
         headers = [
             (b"content-type", content_type),
-            (b"x-request-id", self.request_id.encode()),
+            self.request_id_header,
             *self.response_headers,
             *extra,
         ]
@@ -199,4 +203,5 @@ def _too_large(limit: int) -> ProxyError:
         f"The request body is larger than the limit of {limit} bytes.",
         code="request_too_large",
         headers=_CLOSE,
+        limit="body_size",
     )

@@ -69,6 +69,7 @@ def check_model(key: KeyContext, model_id: str) -> None:
             type="permission_error",
             code="model_not_allowed",
             param="model",
+            limit="model",
         )
 
 
@@ -262,10 +263,11 @@ def _too_many(result: Verdict, quota: Quota) -> ProxyError:
             f"Rate limit reached on concurrent requests: limit "
             f"{quota.max_concurrency}. Retry when one of them has finished."
         )
-        kind, retry_after = "requests", 1
+        kind, retry_after, limit = "requests", 1, "concurrency"
     elif result.refused == counters.REQUESTS:
         message = f"Rate limit reached on requests per minute (RPM): limit {quota.rpm}."
         kind, retry_after = "requests", math.ceil(result.reset_ms / 1000)
+        limit = "requests"
     elif quota.estimate > quota.tpm:
         # No window will ever admit it: OpenAI's "Request too large".
         message = (
@@ -274,16 +276,23 @@ def _too_many(result: Verdict, quota: Quota) -> ProxyError:
             "prompt or a lower max_tokens."
         )
         kind, retry_after = "tokens", math.ceil(result.reset_ms / 1000)
+        limit = "tokens"
     else:
         message = (
             f"Rate limit reached on tokens per minute (TPM): limit {quota.tpm}, "
             f"requested about {quota.estimate}."
         )
         kind, retry_after = "tokens", math.ceil(result.reset_ms / 1000)
+        limit = "tokens"
     headers = {name.decode(): value.decode() for name, value in _headers(result, quota)}
     headers["retry-after"] = str(max(retry_after, 1))
     return ProxyError(
-        429, message, type=kind, code="rate_limit_exceeded", headers=headers
+        429,
+        message,
+        type=kind,
+        code="rate_limit_exceeded",
+        headers=headers,
+        limit=limit,
     )
 
 
@@ -316,7 +325,8 @@ def _duration(ms: int) -> str:
 
 
 def _forbidden(message: str, code: str) -> ProxyError:
-    return ProxyError(403, message, type="permission_error", code=code)
+    kind = code.removesuffix("_not_allowed")  # "endpoint" or "ip"
+    return ProxyError(403, message, type="permission_error", code=code, limit=kind)
 
 
 @lru_cache(maxsize=1024)

@@ -24,6 +24,7 @@ from django.db import (
 from asgiref.sync import sync_to_async
 
 from accounts.tenancy import tenant_context
+from gateway_project import logcontext
 from guardrails.models import GuardrailEvent
 from keys.models import ApiKey
 from proxy.content import seal
@@ -60,6 +61,8 @@ class UsageRecorder:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        # Started by one request, the task serves them all: no request id.
+        logcontext.clear()
         while self._pending:
             await asyncio.sleep(settings.USAGE_FLUSH_SECONDS)
             await self.flush()

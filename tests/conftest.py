@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -46,6 +47,7 @@ class Gateway:
     base_url: str
     log_path: Path
     process: subprocess.Popen
+    verify: ssl.SSLContext | bool = True  # what clients check its certificate with
 
     @property
     def v1(self) -> str:
@@ -72,15 +74,7 @@ def _database_url() -> str:
     return f"postgres://{auth}{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def start_gateway(
-    log_path: Path, *, gunicorn: bool = False, **overrides: str
-) -> Gateway:
-    """Start a gateway server process on the test database; stop it with stop().
-
-    With ``gunicorn``, the server is gunicorn with one uvicorn worker, as
-    production runs it, rather than uvicorn alone.
-    """
-    port = _free_port()
+def _environment(overrides: dict[str, str]) -> dict[str, str]:
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="gateway_project.test_settings",
@@ -90,22 +84,56 @@ def start_gateway(
         LOG_LEVEL="DEBUG",
     )
     env.update(overrides)
+    return env
+
+
+def start_gateway(log_path: Path, **overrides: str) -> Gateway:
+    """Start a gateway server process on the test database; stop it with stop()."""
+    port = _free_port()
+    # Forwarding headers are the application's to judge, as under gunicorn.
     command = [
         sys.executable, "-m", "uvicorn", "gateway_project.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "debug",
+        "--no-proxy-headers",
     ]  # fmt: skip
-    if gunicorn:
-        command = [
-            sys.executable, "-m", "gunicorn", "gateway_project.asgi:application",
-            "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "1",
-            "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-            "--graceful-timeout", "5",
-        ]  # fmt: skip
+    server_url = f"http://127.0.0.1:{port}"
+    return _launch(command, _environment(overrides), log_path, server_url, True)
+
+
+def start_served_gateway(
+    log_path: Path,
+    verify: ssl.SSLContext | bool = True,
+    workers: int = 1,
+    **overrides: str,
+) -> Gateway:
+    """Start the gateway the way ``make run`` serves it: gunicorn, its config file.
+
+    With ``TLS_CERT_FILE`` and ``TLS_KEY_FILE`` among ``overrides`` it speaks
+    https, and ``verify`` is what its certificate is checked with.
+    """
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+        "gateway_project.asgi:application", "--workers", str(workers),
+        "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+    ]  # fmt: skip
+    scheme = "https" if "TLS_CERT_FILE" in overrides else "http"
+    server_url = f"{scheme}://127.0.0.1:{port}"
+    return _launch(command, _environment(overrides), log_path, server_url, verify)
+
+
+def _launch(
+    command: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    base_url: str,
+    verify: ssl.SSLContext | bool,
+) -> Gateway:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    server = Gateway(f"http://127.0.0.1:{port}", log_path, process)
+    server = Gateway(base_url, log_path, process, verify)
     try:
         _wait_until_ready(server)
     except BaseException:
@@ -144,7 +172,10 @@ def _wait_until_ready(server: Gateway) -> None:
         if server.process.poll() is not None:
             raise RuntimeError("gateway exited:\n" + server.log_text())
         try:
-            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+            answer = httpx.get(
+                server.base_url + "/healthz", timeout=1, verify=server.verify
+            )
+            if answer.status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import re
+import ssl as _ssl
 import struct
 import threading
 import time
@@ -845,9 +846,10 @@ class FakeUpstream:
     own event loop; ``serve()`` runs it in the calling thread.
     """
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, ssl: _ssl.SSLContext | None = None) -> None:
         self.port = 0  # the bound port, known once started
         self._wanted_port = port
+        self._ssl = ssl  # served over TLS with this context when given
         self._cond = threading.Condition()
         self._requests: list[Request] = []
         self._disconnects = 0
@@ -858,7 +860,8 @@ class FakeUpstream:
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        scheme = "https" if self._ssl else "http"
+        return f"{scheme}://{HOST}:{self.port}"
 
     @property
     def requests(self) -> list[Request]:
@@ -935,7 +938,9 @@ class FakeUpstream:
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._serve, HOST, self._wanted_port)
+        server = await asyncio.start_server(
+            self._serve, HOST, self._wanted_port, ssl=self._ssl
+        )
         self.port = server.sockets[0].getsockname()[1]
         on_ready()
         with contextlib.suppress(TimeoutError):

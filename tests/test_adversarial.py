@@ -31,7 +31,7 @@ from accounts.tokens import token_create
 from guardrails.services import guardrail_policy_set
 from providers import http, netguard
 from providers.adapters.base import UpstreamError
-from tests.conftest import start_gateway, stop
+from tests.conftest import start_served_gateway, stop
 from tests.factories import make_tenant
 
 db = pytest.mark.django_db(transaction=True)
@@ -290,9 +290,8 @@ def test_the_proxy_checks_what_a_name_resolves_to_when_it_connects(
 @pytest.fixture(scope="module")
 def public_only_gateway(django_db_setup, django_db_blocker, tmp_path_factory):
     """A gunicorn gateway that may connect to public addresses only."""
-    server = start_gateway(
+    server = start_served_gateway(
         tmp_path_factory.mktemp("public-only") / "gateway.log",
-        gunicorn=True,
         UPSTREAM_ALLOW_PRIVATE_NETWORKS="false",
     )
     yield server
@@ -374,9 +373,7 @@ def assert_json_error(answer: httpx.Response, status: int, code: str | None) -> 
 @pytest.fixture(scope="module")
 def wire_gateway(django_db_setup, django_db_blocker, tmp_path_factory):
     """A gunicorn gateway, as production runs it, for raw-socket requests."""
-    server = start_gateway(
-        tmp_path_factory.mktemp("wire") / "gateway.log", gunicorn=True
-    )
+    server = start_served_gateway(tmp_path_factory.mktemp("wire") / "gateway.log")
     yield server
     stop(server)
 

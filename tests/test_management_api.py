@@ -227,6 +227,30 @@ def test_the_schema_and_its_docs():
     assert PASSWORD not in docs.content.decode()
 
 
+def test_the_schema_says_what_each_operation_answers():
+    paths = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = paths["paths"]
+
+    def codes(path: str, method: str) -> set[str]:
+        return set(paths[path][method]["responses"])
+
+    keys = "/api/v1/orgs/{org}/keys/"
+    assert codes(keys, "post") == {"201", "400", "401", "403", "404"}
+    assert codes(keys, "get") == {"200", "401", "403", "404"}
+    assert codes("/api/v1/orgs/{org}/guardrails/test", "post") >= {"200", "400"}
+    assert "409" in codes("/api/v1/orgs/{org}/members/{member_id}/", "delete")
+    assert codes("/api/v1/me", "delete") >= {"204", "400", "409", "429"}
+    new_key = paths[keys]["post"]["requestBody"]["content"]["application/json"]
+    assert new_key["schema"]["required"] == ["name", "project"]
+    usage = paths["/api/v1/orgs/{org}/usage"]["get"]
+    assert {p["name"] for p in usage["parameters"]} >= {"days", "project", "key"}
+    export = paths["/api/v1/orgs/{org}/audit-events/export"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {
+        "text/csv",
+        "application/json",
+    }
+
+
 # Found by trying it ------------------------------------------------------------
 
 
@@ -314,3 +338,16 @@ def test_removals_and_the_export_over_a_session_ask_for_a_fresh_check(acme):
     assert [a.status_code for a in answers] == [403, 403, 403]
     assert {a.json()["code"] for a in answers} == {"reauthentication_required"}
     assert policy.role_in(teammate, org) == "member"
+
+
+def test_a_token_write_to_a_mistyped_path_is_a_json_404_not_a_csrf_page(acme):
+    # Found by the schema fuzz test: a token needs no CSRF token, but the
+    # catch-all for unknown /api/ paths asked for one and answered a page.
+    _, owner, _, _ = acme
+    _, value = token_create(user=owner, name="test")
+    api = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {value}")
+
+    answer = api.delete("/api/v1/me/tokens/%C2%A9/")
+
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not found."}

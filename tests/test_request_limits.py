@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import start_gateway, stop
+from tests.conftest import start_served_gateway, stop
 from tests.factories import make_tenant
 from tests.test_proxy_errors import read_response
 
@@ -26,9 +26,8 @@ HEADER_LIMIT = 16 * 1024
 @pytest.fixture(scope="module")
 def limited(django_db_setup, django_db_blocker, tmp_path_factory):
     """A gunicorn gateway with a small body limit and a one-second body deadline."""
-    server = start_gateway(
+    server = start_served_gateway(
         tmp_path_factory.mktemp("limited") / "gateway.log",
-        gunicorn=True,
         PROXY_MAX_BODY_BYTES=str(BODY_LIMIT),
         PROXY_BODY_TIMEOUT="1",
     )

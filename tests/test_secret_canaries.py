@@ -4,12 +4,14 @@ Provider keys are planted both ways they get stored (the ``set_provider_key``
 command and the service the web UI uses), pushed through successes, streams,
 provider failures and refused callers on a real gateway process, and then
 looked for everywhere the gateway writes: responses, its DEBUG log, command
-output, every database table and the shared store.
+output, every database table and the shared store. Keys planted where the
+servers log what a caller sent are found masked in the JSON log.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import secrets
 import time
@@ -20,14 +22,17 @@ from django.core.management import call_command
 from django.db import connection
 
 import httpx
+import openai
 import pytest
 import redis
 
 from accounts.tenancy import platform_context
+from gateway_project.logfilters import MASK
 from keys import tokens
 from providers.models import ProviderCredential
 from providers.services import credential_plaintext
 from proxy.models import UsageRecord
+from tests.conftest import start_gateway, stop
 from tests.factories import add_credential, make_tenant
 
 # Services: the revoked-key step needs Redis to reach the gateway process, and
@@ -275,3 +280,57 @@ def test_provider_and_gateway_secrets_never_leak(
             assert not leaks(needle, value), f"{label} in the shared store"
         for output in evidence.command_output:
             assert not leaks(needle, output), f"{label} in command output"
+
+
+def test_json_logs_name_each_request_and_mask_keys_planted_in_them(
+    tmp_path, fake_upstream
+):
+    provider_key = canary()
+    tenant = make_tenant(
+        upstream_url=fake_upstream.base_url + "/v1", provider_key=provider_key
+    )
+    gateway_secret = secret_part(tenant.key)
+    request_id = "canary-run-" + secrets.token_hex(8)
+    server = start_gateway(tmp_path / "json.log", LOG_FORMAT="json")
+    try:
+        sdk = openai.OpenAI(
+            base_url=server.v1,
+            api_key=tenant.key,
+            max_retries=0,
+            default_headers={"x-request-id": request_id},
+        )
+        answer = sdk.chat.completions.with_raw_response.create(
+            model="openai/fake-chat", messages=CHAT
+        )
+        assert answer.headers["x-request-id"] == request_id
+
+        # Keys planted where the servers log what the caller sent: the address
+        # (access lines, Django's "Not Found"), the Host header, the request id.
+        with httpx.Client(base_url=server.base_url, trust_env=False) as http:
+            bearer = {"authorization": f"Bearer {tenant.key}"}
+            for key in (provider_key, tenant.key):
+                given = http.get("/v1/models", headers={**bearer, "x-request-id": key})
+                assert given.status_code == 200
+                assert given.headers["x-request-id"] != key
+                assert http.get(f"/v1/models?api_key={key}").status_code == 400
+                assert http.get(f"/nowhere/{key}/").status_code == 404
+                assert http.get("/healthz", headers={"host": key}).status_code == 400
+            site = http.get("/healthz", headers={"x-request-id": request_id + "-site"})
+            assert site.headers["x-request-id"] == request_id + "-site"
+    finally:
+        stop(server)
+
+    log = server.log_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
+    # Lines logged before the key was checked name the request only.
+    ours = [line for line in lines if line.get("request_id") == request_id]
+    named = [line for line in ours if "key" in line]
+    assert named, "no line names the caller"
+    for line in named:
+        assert line["organization"] == tenant.organization.pk
+        assert line["project"] == tenant.project.pk
+        assert line["key"] == tenant.api_key.public_id
+    assert any(line.get("request_id") == request_id + "-site" for line in lines)
+    assert "Not Found: /nowhere/" + MASK in log  # planted, logged, masked
+    for needle in (provider_key[:-4], gateway_secret[:-4], "hello canary"):
+        assert needle not in log

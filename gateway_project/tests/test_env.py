@@ -289,3 +289,33 @@ def test_deploy_check_passes_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     assert not (tmp_path / "dev-secrets.json").exists()
+
+
+@pytest.mark.parametrize("value", ["60", "60/x", "0/m", "/m", "ten/m", "60/m/ip"])
+def test_rate_refuses_what_is_not_a_rate(monkeypatch, value):
+    monkeypatch.setenv(NAME, value)
+    with pytest.raises(ConfigError, match=NAME):
+        env.rate(NAME, "60/m")
+
+
+@pytest.mark.parametrize("value", ["60/m", "5/10m", "1/s", "1000/d"])
+def test_rate_reads_a_rate_and_defaults_when_unset(monkeypatch, value):
+    assert env.rate(NAME, "7/h") == "7/h"
+    monkeypatch.setenv(NAME, value)
+    assert env.rate(NAME, "7/h") == value
+
+
+def test_a_database_that_does_not_answer_stops_a_command_with_one_line(tmp_path):
+    # Nothing listens on port 1 of the loopback address.
+    result = manage(
+        "migrate",
+        WARDEN_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://warden:db-password-canary@127.0.0.1:1/warden",
+        DATABASE_POOL_TIMEOUT="0.5",
+    )
+
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("warden: the database cannot be used")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "db-password-canary" not in result.stderr + result.stdout

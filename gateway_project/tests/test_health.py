@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from gateway_project import health
@@ -43,3 +45,17 @@ def test_liveness_needs_nothing(client, monkeypatch):
 
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 503
+
+
+def test_a_check_that_hangs_is_not_ready_in_time(client, monkeypatch, settings):
+    settings.READINESS_TIMEOUT_SECONDS = 0.2
+    released = threading.Event()
+    checks = dict(health.CHECKS, database=lambda: released.wait(30))
+    monkeypatch.setattr(health, "CHECKS", checks)
+    try:
+        answer = client.get("/readyz")
+    finally:
+        released.set()
+
+    assert answer.status_code == 503
+    assert answer.json() == {"status": "not ready", "failing": ["database"]}

@@ -10,16 +10,10 @@ server binaries the tests skip, unless REQUIRE_SERVICES=1.
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
-import pwd
 import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from django.core.cache.backends.redis import RedisCache
 from django.db.utils import ConnectionHandler
@@ -31,22 +25,14 @@ import redis
 from gateway_project import secret_sources
 from gateway_project.passwords import SecretPasswordConnection, redis_connection
 from gateway_project.store import RedisStore
+from gateway_project.tests.local_servers import (
+    SUPERUSER_PASSWORD,
+    free_port,
+    missing,
+    postgres_cluster,
+)
 from gateway_project.tests.test_env import manage
 from gateway_project.tests.test_secret_sources import FakeSource
-
-SUPERUSER_PASSWORD = "superuser-password-for-the-test-cluster"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def missing(reason: str) -> None:
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -66,70 +52,11 @@ def rotate(source: FakeSource, name: str, value: str) -> None:
 # --- PostgreSQL ------------------------------------------------------------------
 
 
-def postgres_binaries() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
 @pytest.fixture
 def postgres() -> Iterator[int]:
     """Start a PostgreSQL cluster with scram-sha-256 logins; yield its port."""
-    binaries = postgres_binaries()
-    if binaries is None:
-        missing("needs PostgreSQL's initdb and pg_ctl (apt-get install postgresql)")
-    # PostgreSQL refuses to run as root: then the cluster belongs to postgres,
-    # in a folder of its own that user can reach.
-    owner = None
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            missing("running as root needs the postgres user to own the cluster")
-    base = Path(tempfile.mkdtemp(prefix="warden-pg-"))
-    (base / "pwfile").write_text(SUPERUSER_PASSWORD)
-    if owner is not None:
-        for path in (base, base / "pwfile"):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
-    port = free_port()
-
-    def run(*command: str | Path) -> None:
-        subprocess.run(
-            [str(part) for part in command],
-            check=True,
-            capture_output=True,
-            cwd=base,
-            user=owner.pw_uid if owner else None,
-            group=owner.pw_gid if owner else None,
-            timeout=120,
-        )
-
-    data = base / "data"
-    run(
-        binaries / "initdb",
-        "-D",
-        data,
-        "-U",
-        "postgres",
-        "--auth=scram-sha-256",
-        f"--pwfile={base / 'pwfile'}",
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories=''"
-    run(
-        binaries / "pg_ctl",
-        "-D",
-        data,
-        "-l",
-        base / "log",
-        "-o",
-        options,
-        "-w",
-        "start",
-    )
-    try:
+    with postgres_cluster() as port:
         yield port
-    finally:
-        run(binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def as_superuser(port: int, statement: str) -> None:

@@ -267,16 +267,30 @@ def test_repeated_failures_against_one_key_id_are_throttled(
     ids=["none", "empty", "other-vendor", "short", "bearer", "checksum", "huge"],
 )
 def test_malformed_key_is_refused_without_any_lookup(
-    candidate, client_ip, calls, monkeypatch, django_assert_num_queries
+    candidate, client_ip, calls, django_assert_num_queries
 ):
-    def no_store():
-        raise AssertionError("the store was consulted for a malformed key")
-
-    monkeypatch.setattr("keys.cache.store", no_store)
     with django_assert_num_queries(0):
         error = rejected(candidate, client_ip)
     assert error.status == 401
     assert calls == {"load": 0, "bcrypt": 0}
+
+
+@pytest.mark.django_db
+def test_requests_without_a_usable_key_are_throttled_per_address(
+    settings, client_ip, calls
+):
+    settings.KEY_FAILURE_LIMIT = 3
+    settings.KEY_FAILURE_WINDOW_SECONDS = 45
+    for candidate in (None, "", "sk-not-a-warden-key"):
+        assert rejected(candidate, client_ip).status == 401
+
+    error = rejected(None, client_ip)
+
+    assert error.status == 429
+    assert error.retry_after == 45
+    assert calls == {"load": 0, "bcrypt": 0}
+    other_address = client_ip.rsplit(".", 1)[0] + ".253"
+    assert rejected("sk-not-a-warden-key", other_address).status == 401
 
 
 @pytest.mark.django_db

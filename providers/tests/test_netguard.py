@@ -243,3 +243,37 @@ def test_link_local_and_unspecified_addresses_are_refused_even_on_private_networ
 
     with pytest.raises(BlockedDestination):
         check_address(address)
+
+
+# --- plain http: private networks only ---------------------------------------------
+
+
+def test_plain_http_is_refused_without_private_networks(no_private):
+    with pytest.raises(BlockedDestination, match="plain http is refused"):
+        check_base_url("http://127.0.0.1:8080/v1")
+
+
+def test_plain_http_to_a_public_address_is_refused_even_on_private_networks(
+    settings,
+):
+    settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS = True
+
+    with pytest.raises(BlockedDestination, match="public address"):
+        check_base_url("http://93.184.216.34/v1")
+    assert check_base_url("https://93.184.216.34/v1") == "https://93.184.216.34/v1"
+    assert check_base_url("http://10.1.2.3:8080/v1") == "http://10.1.2.3:8080/v1"
+
+
+def test_plain_http_to_a_name_with_any_public_address_is_blocked_before_connecting(
+    settings, listener, monkeypatch
+):
+    # The loopback address comes first: were the guard to let plain http
+    # through, the connection would land on the listener, nowhere else.
+    settings.UPSTREAM_ALLOW_PRIVATE_NETWORKS = True
+
+    async def mixed(host, port):
+        return ["127.0.0.1", "93.184.216.34"]
+
+    monkeypatch.setattr(http, "_resolve", mixed)
+    port = listener.getsockname()[1]
+    assert_blocked(f"http://provider.internal.example:{port}/v1", listener)

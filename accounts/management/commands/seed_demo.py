@@ -24,6 +24,12 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        # make run serves https when gunicorn.conf.py finds a certificate.
+        parser.add_argument(
+            "--scheme",
+            choices=["http", "https"],
+            default="https" if os.environ.get("TLS_CERT_FILE") else "http",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -45,7 +51,7 @@ class Command(AuditedCommand):
                 organization=organization, slug="default", name="Default"
             )
         key = self._remembered_key(project) or self._new_key(project)
-        self.stdout.write(_banner(key, options["port"]))
+        self.stdout.write(_banner(key, options["scheme"], options["port"]))
 
     def _path(self):
         return settings.DATA_DIR / "demo-api-key"
@@ -72,8 +78,8 @@ class Command(AuditedCommand):
         return key
 
 
-def _banner(key: str, port: str) -> str:
-    base = f"http://127.0.0.1:{port}/v1"
+def _banner(key: str, scheme: str, port: str) -> str:
+    base = f"{scheme}://127.0.0.1:{port}/v1"
     return f"""
 Warden is ready: organisation "demo", project "default".
 
