@@ -8,6 +8,7 @@ proxy) and one whose proxy lives elsewhere (the test is a direct client).
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -109,9 +110,12 @@ def rejected_key_client(server) -> str:
         timeout=10,
     )
     assert answer.status_code == 401
-    for line in server.log_text().splitlines():
-        if f"api key rejected id={public_id} " in line:
-            return line.rsplit("client=", 1)[1].strip()
+    logged = re.search(
+        rf"api key rejected id={public_id} client=([0-9A-Fa-f.:]+)",
+        server.log_text(),
+    )
+    if logged:
+        return logged.group(1)
     raise AssertionError(f"no rejection logged:\n{server.log_text()}")
 
 
