@@ -93,6 +93,7 @@ class Exchange:
                 f"The request body did not arrive within {seconds:g} seconds.",
                 code="request_timeout",
                 headers=_CLOSE,
+                limit="body_timeout",
             ) from None
 
     async def _receive_body(self, limit: int) -> bytes:
@@ -189,9 +190,11 @@ _CLOSE = {"connection": "close"}
 
 
 def _too_deep() -> ProxyError:
-    return bad_request(
+    return ProxyError(
+        400,
         "The request body nests arrays and objects more than "
         f"{settings.PROXY_MAX_JSON_DEPTH} levels deep.",
+        limit="json_depth",
     )
 
 

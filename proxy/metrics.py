@@ -69,7 +69,8 @@ GUARDRAIL_FINDINGS = Counter(
 LIMIT_REFUSALS = Counter(
     "warden_limit_refusals",
     "Requests refused by a limit: rate (requests, tokens, concurrency), "
-    "budget, model, endpoint, ip, key_failures, body_size.",
+    "budget, model, endpoint, ip, key_failures, body_size, body_timeout, "
+    "json_depth.",
     ["kind"],
 )
 ACTIVE_STREAMS = Gauge(
