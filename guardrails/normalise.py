@@ -84,8 +84,12 @@ _ONE_ESCAPE = re.compile(
 _ESCAPE_RUN = re.compile(
     r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|&#(?:[xX][0-9a-fA-F]{1,6}|[0-9]{1,7});){8,}"
 )
+# The first digit is read before the look back: a pattern that opens with a
+# character class lets ``re`` skip every other character without starting a
+# match there, about three times quicker over prose.
 _SPACED_HEX = re.compile(
-    r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
+    r"[0-9a-fA-F](?<![0-9a-fA-F][0-9a-fA-F])[0-9a-fA-F][ :]"
+    r"(?:[0-9a-fA-F]{2}[ :]){6,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
 )
 _HEX_SEPARATORS = re.compile(r"[ :]")
 # Spelled-out addresses: a bracketed "at" with dots or bracketed "dot"s, or
@@ -360,7 +364,12 @@ def _spelled_address_views(base: View) -> list[View]:
 
 
 def _encoded_segments(text: str) -> list[re.Match[str]]:
-    segments = list(_BASE64_RUN.finditer(text))
+    segments: list[re.Match[str]] = []
+    # A run holds no space, so it lies inside one word of the text at least
+    # as long; prose seldom has one, and splitting is far quicker than the
+    # pattern.
+    if max(map(len, text.split()), default=0) >= MIN_ENCODED_LENGTH:
+        segments.extend(_BASE64_RUN.finditer(text))
     if "%" in text:
         runs = _PERCENT_RUN.finditer(text)
         segments.extend(m for m in runs if len(m.group()) >= MIN_ENCODED_LENGTH)
