@@ -357,14 +357,13 @@ def _best_window(weak: list[Finding]) -> tuple[float, list[Finding]]:
     for last, hit in enumerate(weak):
         before = counts.get(hit.rule, 0)
         counts[hit.rule] = before + 1
-        slid = False
         while hit.start - weak[first].start > WINDOW:
             counts[weak[first].rule] -= 1
             first += 1
-            slid = True
-        if not slid and before >= _COUNTED[weights[hit.rule] <= TOPIC]:
-            # Past this many mentions (one for a topic) a rule adds nothing:
-            # the window scores as it did before this hit.
+        if before >= _COUNTED[weights[hit.rule] <= TOPIC]:
+            # A rule already counted in full gains nothing from this hit, and
+            # hits that fell out of the window can only lower its score: it
+            # cannot beat the best one.
             continue
         value = _window_score(weights, counts)
         if value > best:
