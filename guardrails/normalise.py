@@ -369,12 +369,7 @@ def _spelled_address_views(base: View) -> list[View]:
 
 
 def _encoded_segments(text: str) -> list[re.Match[str]]:
-    segments: list[re.Match[str]] = []
-    # A run holds no space, so it lies inside one word of the text at least
-    # as long; prose seldom has one, and splitting is far quicker than the
-    # pattern.
-    if max(map(len, text.split()), default=0) >= MIN_ENCODED_LENGTH:
-        segments.extend(_BASE64_RUN.finditer(text))
+    segments = list(_BASE64_RUN.finditer(text))
     if "%" in text:
         runs = _PERCENT_RUN.finditer(text)
         segments.extend(m for m in runs if len(m.group()) >= MIN_ENCODED_LENGTH)
