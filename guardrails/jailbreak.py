@@ -55,8 +55,10 @@ WINDOW = 3000
 # rules this weak add at most TOPIC_CAP together, however many match.
 TOPIC = 0.2
 TOPIC_CAP = 0.25
-# A signal repeated within a window counts up to this many times.
+# A signal repeated within a window counts up to this many times, a topic
+# once; keyed by whether the rule is a topic.
 REPEATS = 3
+_COUNTED = {False: REPEATS, True: 1}
 # Enough evidence per rule; a megabyte of text must not yield a million spans.
 MAX_FINDINGS_PER_RULE = 32
 # How far after a key a rule's match may end (how far before it may begin is
@@ -369,12 +371,6 @@ def _best_window(weak: list[Finding]) -> tuple[float, list[Finding]]:
         if value > best:
             best, best_span = value, (first, last + 1)
     return best, weak[best_span[0] : best_span[1]]
-
-
-# How many mentions of a rule within one window add to its score (see
-# _repeated), keyed by whether the rule is a topic (whose first mention is
-# all that counts).
-_COUNTED = {False: REPEATS, True: 1}
 
 
 def _window_score(weights: dict[str, float], counts: dict[str, int]) -> float:
