@@ -55,6 +55,10 @@ WINDOW = 3000
 # rules this weak add at most TOPIC_CAP together, however many match.
 TOPIC = 0.2
 TOPIC_CAP = 0.25
+# A signal repeated within a window counts up to this many times, a topic
+# once; keyed by whether the rule is a topic.
+REPEATS = 3
+_COUNTED = {False: REPEATS, True: 1}
 # Enough evidence per rule; a megabyte of text must not yield a million spans.
 MAX_FINDINGS_PER_RULE = 32
 # How far after a key a rule's match may end (how far before it may begin is
@@ -353,10 +357,16 @@ def _best_window(weak: list[Finding]) -> tuple[float, list[Finding]]:
     counts: dict[str, int] = {}
     first = 0
     for last, hit in enumerate(weak):
-        counts[hit.rule] = counts.get(hit.rule, 0) + 1
+        before = counts.get(hit.rule, 0)
+        counts[hit.rule] = before + 1
         while hit.start - weak[first].start > WINDOW:
             counts[weak[first].rule] -= 1
             first += 1
+        if before >= _COUNTED[weights[hit.rule] <= TOPIC]:
+            # A rule already counted in full gains nothing from this hit, and
+            # hits that fell out of the window can only lower its score: it
+            # cannot beat the best one.
+            continue
         value = _window_score(weights, counts)
         if value > best:
             best, best_span = value, (first, last + 1)
@@ -376,7 +386,7 @@ def _window_score(weights: dict[str, float], counts: dict[str, int]) -> float:
 def _repeated(weight: float, count: int) -> float:
     # A signal repeated within the window is more telling than one mention,
     # with quickly diminishing returns.
-    return 1 - (1 - weight) ** (1 + 0.5 * (min(count, 3) - 1))
+    return 1 - (1 - weight) ** (1 + 0.5 * (min(count, REPEATS) - 1))
 
 
 def _distinct(hits: Iterable[Finding]) -> dict[str, float]:

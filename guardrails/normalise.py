@@ -84,8 +84,12 @@ _ONE_ESCAPE = re.compile(
 _ESCAPE_RUN = re.compile(
     r"(?:\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|&#(?:[xX][0-9a-fA-F]{1,6}|[0-9]{1,7});){8,}"
 )
+# The first digit is read before the look back: a pattern that opens with a
+# character class lets ``re`` skip every other character without starting a
+# match there, about three times quicker over prose.
 _SPACED_HEX = re.compile(
-    r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
+    r"[0-9a-fA-F](?<![0-9a-fA-F][0-9a-fA-F])[0-9a-fA-F][ :]"
+    r"(?:[0-9a-fA-F]{2}[ :]){6,}[0-9a-fA-F]{2}(?![0-9a-fA-F])"
 )
 _HEX_SEPARATORS = re.compile(r"[ :]")
 # Spelled-out addresses: a bracketed "at" with dots or bracketed "dot"s, or
@@ -100,8 +104,12 @@ _WORDED_ADDRESS = re.compile(
 _AT = re.compile(r"\s*(?:[\[({]at[\])}]|\sat\s)\s*", re.IGNORECASE)
 _DOT = re.compile(r"\s*(?:[\[({]dot[\])}]|\sdot\s|\.)\s*", re.IGNORECASE)
 # Five or more single characters, one space apart within a word and two or
-# three between words (see _rewritten_view).
-_SPACED_RUN = re.compile(r"(?<!\S)\S(?: {1,3}\S){4,}(?!\S)")
+# three between words (see _rewritten_view). The match opens at the space
+# after the first character, which the look back checks: a pattern opening
+# with a plain character lets ``re`` jump from space to space instead of
+# starting a match at every character, several times quicker. The run itself
+# starts one character before the match.
+_SPACED_RUN = re.compile(r" (?<=(?<!\S)\S )(?: {0,2})\S(?: {1,3}\S){3,}(?!\S)")
 _WORD_GAP = re.compile(r" {2,3}")
 _INWORD_MARKUP = re.compile(r"(?<=[^\W_])[*~`]+(?=[^\W_])")
 _INWORD_ENTITY = re.compile(
@@ -220,11 +228,12 @@ def _rewritten_view(base: View, *, has_marks: bool) -> View | None:
     edits: list[tuple[int, int, str]] = []
     if " " in text:
         for match in _SPACED_RUN.finditer(text):
-            run = match.group()
+            start = match.start() - 1
+            run = text[start : match.end()]
             if len(run.replace(" ", "")) < 10 and not any(c.isalpha() for c in run):
                 continue
             words = [part.replace(" ", "") for part in _WORD_GAP.split(run)]
-            edits.append((match.start(), match.end(), " ".join(words)))
+            edits.append((start, match.end(), " ".join(words)))
     for pattern, sign in ((_INWORD_MARKUP, "*~`"), (_INWORD_ENTITY, "&")):
         if not any(char in text for char in sign):
             continue
