@@ -283,7 +283,7 @@ def test_a_body_nested_too_deeply_to_send_is_refused_not_a_500(gateway, tenant):
     )
 
     assert response.status_code == 400
-    assert "nested too deeply" in response.json()["error"]["message"]
+    assert "levels deep" in response.json()["error"]["message"]
 
 
 def test_a_value_in_the_model_name_is_blocked_since_it_cannot_be_redacted(
