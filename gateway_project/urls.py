@@ -13,6 +13,8 @@ from gateway_project import views
 # code from their TOTP device or a backup code (see accounts/staff.py).
 admin.site.__class__ = OTPAdminSite
 
+handler500 = "gateway_project.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),

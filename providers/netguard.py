@@ -81,12 +81,21 @@ PLAIN_HTTP_REFUSED = (
 )
 
 
+# Cloud metadata services outside the link-local ranges.
+_METADATA = [
+    ipaddress.ip_address("fd00:ec2::254"),  # AWS, over IPv6
+    ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+]
+
+
 def _never_allowed(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     candidates = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
         candidates += _embedded_ipv4(ip)
-    return any(c.is_link_local or c.is_unspecified for c in candidates)
+    return any(
+        c.is_link_local or c.is_unspecified or c in _METADATA for c in candidates
+    )
 
 
 def check_base_url(url: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from django.test import Client
+
 import pytest
 
 from gateway_project import health
@@ -59,3 +61,34 @@ def test_a_check_that_hangs_is_not_ready_in_time(client, monkeypatch, settings):
 
     assert answer.status_code == 503
     assert answer.json() == {"status": "not ready", "failing": ["database"]}
+
+
+@pytest.fixture
+def redis_out_of_reach(settings):
+    # Nothing listens on port 1 of the loopback address.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
+
+
+def test_the_api_answers_503_json_while_redis_is_out_of_reach(redis_out_of_reach):
+    answer = Client(raise_request_exception=False).get("/api/v1/orgs/")
+
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "5"
+    assert answer.json() == {
+        "detail": "The service is temporarily unavailable; try again shortly."
+    }
+
+
+def test_sign_in_answers_503_while_redis_is_out_of_reach(redis_out_of_reach):
+    answer = Client(raise_request_exception=False).post(
+        "/accounts/login/", {"login": "someone", "password": "whatever"}
+    )
+
+    assert answer.status_code == 503
+    assert b"temporarily unavailable" in answer.content

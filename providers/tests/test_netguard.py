@@ -234,7 +234,16 @@ def test_check_address_refuses_site_local_ipv6(no_private):
 
 
 @pytest.mark.parametrize(
-    "address", ["169.254.169.254", "fe80::1", "0.0.0.0", "::ffff:169.254.169.254"]
+    "address",
+    [
+        "169.254.169.254",
+        "fe80::1",
+        "0.0.0.0",
+        "::ffff:169.254.169.254",
+        "fd00:ec2::254",
+        "100.100.100.200",
+        "::ffff:100.100.100.200",
+    ],
 )
 def test_link_local_and_unspecified_addresses_are_refused_even_on_private_networks(
     address, settings
