@@ -439,7 +439,13 @@ if env.string("EMAIL_HOST"):
     EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
     EMAIL_TIMEOUT = 10
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Printed in development; never in production, where mail carries codes
+    # and links that must not reach the logs (see gateway_project/mail.py).
+    EMAIL_BACKEND = (
+        "django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "gateway_project.mail.UnsentMailBackend"
+    )
 
 # Form posts to the sign-in pages (every form under /accounts/ and the admin's
 # sign-in), per client address and per account named, a minute at a time.
