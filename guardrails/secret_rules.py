@@ -669,6 +669,8 @@ PAYMENTS = [
         "wdn_(?:live|test)_[0-9a-z]{16}_[0-9A-Za-z]{20,120}",
         ("wdn_live_", "wdn_test_"),
     ),
+    # The management API's tokens (accounts/tokens.py).
+    token("gateway-management-token", r"wmt_[0-9a-f]{16}_[\w-]{43}", ("wmt_",)),
 ]
 
 # Formats that are not one service's tokens.

@@ -173,6 +173,11 @@ SERVICES = [
         "{}",
         "wdn_live_" + made_up(HEX, 16) + "_" + made_up(ALNUM, 40),
     ),
+    (
+        "gateway-management-token",
+        "Authorization: Bearer {}",
+        "wmt_" + made_up(HEX, 16) + "_" + made_up(ALNUM, 21) + "-" + made_up(ALNUM, 21),
+    ),
     ("generic-password", 'password = "{}"', "Nq7-" + made_up(ALNUM, 12)),
 ]
 
