@@ -125,12 +125,12 @@ _SHAPES = (
     # A password inside a URL: scheme://user:password@host.
     _shape("://", r"(?P<keep>://[^\s:/@'\"]{1,64}:)[^\s/@'\"]{1,128}(?=@)"),
 )
-# Long runs of token characters, judged by _random(); a run that starts with
-# a slash is a path.
+# Long runs of token characters, judged by _random(): a generated secret in a
+# URL path is masked too (ordinary paths are lowercase, or short).
 _TRIGGERS = re.compile(
     "|".join(re.escape(t) for shape in _SHAPES for t in sorted(shape.triggers))
 )
-_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+_=-][A-Za-z0-9+/=_-]{31,}")
+_RUN = re.compile(r"(?<![A-Za-z0-9+=_-])[A-Za-z0-9+_=-][A-Za-z0-9+/=_-]{31,}")
 _HEX = re.compile(r"[0-9a-fA-F]{40,}")
 
 
@@ -157,7 +157,14 @@ def _masked_shape(match: re.Match[str]) -> str:
 
 
 def _masked_run(match: re.Match[str]) -> str:
-    return MASK if _random(match[0]) else match[0]
+    run = match[0]
+    in_path = match.start() > 0 and match.string[match.start() - 1] == "/"
+    if not in_path:
+        return MASK if _random(run) else run
+    # A path: judge each segment long enough to be a secret on its own.
+    return "/".join(
+        MASK if len(part) >= 32 and _random(part) else part for part in run.split("/")
+    )
 
 
 def mask_secrets(text: str) -> str:

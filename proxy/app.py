@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from audit.security import security_event
 from gateway_project import logcontext
+from gateway_project.logfilters import mask_secrets
 from guardrails.engine import Blocked, Guard, GuardFailed
 from guardrails.models import GuardrailEvent
 from keys.auth import KeyContext, KeyRejected, authenticate
@@ -674,7 +675,9 @@ def _unavailable(what: str) -> ProxyError:
 
 def _no_route(scope: Scope, allowed: str | None) -> ProxyError:
     if allowed is None:
-        return ProxyError(404, f"Unknown endpoint {scope['path']}.", code="not_found")
+        # A key pasted into the path is not repeated back.
+        path = mask_secrets(scope["path"])
+        return ProxyError(404, f"Unknown endpoint {path}.", code="not_found")
     return ProxyError(
         405,
         f"Method {scope['method']} is not allowed here.",

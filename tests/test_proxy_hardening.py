@@ -255,3 +255,13 @@ def test_configured_origins_may_call_the_proxy_without_credentials(tmp_path, ten
     assert answer.headers["access-control-allow-origin"] == "https://app.example.test"
     assert "x-request-id" in answer.headers["access-control-expose-headers"]
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_key_in_an_unknown_path_is_not_echoed(gateway, tenant):
+    url = gateway.v1 + "/models;api_key=" + tenant.key
+
+    answer = httpx.get(url, headers={"authorization": f"Bearer {tenant.key}"})
+
+    assert_json_error(answer, 404, "not_found")
+    assert tenant.key not in answer.text
+    assert "/v1/models;api_key=" in answer.json()["error"]["message"]

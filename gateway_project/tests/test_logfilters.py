@@ -175,3 +175,14 @@ def test_json_lines_carry_the_request_and_its_caller():
     assert line["message"] == "upstream failed"
     assert canary not in line["exception"] and MASK in line["exception"]
     assert logcontext.current() is outside  # bound for the request only
+
+
+def test_a_generated_secret_in_a_url_path_is_masked():
+    secret = secrets.token_urlsafe(32)
+    while not looks_secret(secret):  # one in many is all letters of one case
+        secret = secrets.token_urlsafe(32)
+    line = f"Not Found: /x/{secret}"
+    plain = "Not Found: /api/v1/orgs/acme-corporation/provider-keys/12/test"
+
+    assert secret not in mask_secrets(line)
+    assert mask_secrets(plain) == plain
