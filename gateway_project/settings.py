@@ -278,7 +278,8 @@ if any(origin in ("*", "null") or "*" in origin for origin in CORS_ALLOWED_ORIGI
         "(credentials are allowed)"
     )
 CORS_ALLOW_CREDENTIALS = True
-CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE"]
+# PATCH too: the API changes a project's limits and a policy with it.
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 CORS_PREFLIGHT_MAX_AGE = 86400
 CORS_URLS_REGEX = r"^/(api|accounts)/.*$"
 # A page on an allowed origin may post with the CSRF token.

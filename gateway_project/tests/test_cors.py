@@ -36,7 +36,7 @@ def test_an_allowed_origin_gets_credentials_methods_and_max_age(client):
     assert answer["Access-Control-Allow-Credentials"] == "true"
     assert answer["Access-Control-Max-Age"] == "86400"
     assert set(answer["Access-Control-Allow-Methods"].split(", ")) == {
-        "GET", "POST", "PUT", "DELETE",
+        "GET", "POST", "PUT", "PATCH", "DELETE",
     }  # fmt: skip
 
 
