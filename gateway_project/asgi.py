@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -80,9 +81,45 @@ async def application(scope, receive, send):
         else:
             await not_served(send, PROXY_NOT_SERVED)
     elif SERVES_SITE or scope.get("path") in EVERY_ROLE:
-        await django_application(scope, receive, send)
+        await with_body_deadline(django_application, scope, receive, send)
     else:
         await not_served(send, SITE_NOT_SERVED)
+
+
+async def with_body_deadline(app, scope, receive, send) -> None:
+    """Run ``app`` with PROXY_BODY_TIMEOUT for the request body to arrive, as
+    the proxy has: past it the app is told the client left, and the client
+    gets a JSON 408 and a closed connection instead of holding a worker."""
+    if scope["type"] != "http":
+        await app(scope, receive, send)
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.PROXY_BODY_TIMEOUT
+    state = {"body_done": False, "expired": False, "started": False}
+
+    async def timed_receive():
+        if state["body_done"]:
+            return await receive()  # Django waits here for a disconnect
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError:
+            state["expired"] = True
+            return {"type": "http.disconnect"}
+        if message["type"] != "http.request" or not message.get("more_body"):
+            state["body_done"] = True
+        return message
+
+    async def watched_send(message):
+        if message["type"] == "http.response.start":
+            state["started"] = True
+        await send(message)
+
+    await app(scope, timed_receive, watched_send)
+    if state["expired"] and not state["started"]:
+        seconds = settings.PROXY_BODY_TIMEOUT
+        detail = f"The request body did not arrive within {seconds:g} seconds."
+        await respond(send, 408, orjson.dumps({"detail": detail}), CLOSE)
 
 
 PROXY_NOT_SERVED = orjson.dumps(

@@ -271,3 +271,39 @@ def test_a_provider_that_never_answers_embeddings_is_a_504(limited, tenant):
     )
 
     assert_json_error(answer, 504, "upstream_timeout")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orgs/", "/accounts/login/"])
+def test_a_body_that_stalls_outside_v1_is_a_408_and_its_connection_closed(
+    limited, path
+):
+    port = port_of(limited)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{"
+            ).encode()
+        )
+        status, headers, body = read_response(sock)
+
+        assert status == 408
+        assert headers["content-type"] == "application/json"
+        assert "did not arrive within 1 seconds" in body["detail"]
+        assert sock.recv(1) == b""
+
+
+def test_a_body_that_arrives_in_parts_outside_v1_is_served(limited):
+    port = port_of(limited)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"POST /api/v1/orgs/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{"
+            ).encode()
+        )
+        sock.sendall(b"}")
+        status, _, body = read_response(sock)
+
+    assert status == 401  # the body came in time; no token, so refused
+    assert "detail" in body
