@@ -72,6 +72,12 @@ MASTER_KEYS: Sequence[tuple[str, bytes]] = (
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise env.ConfigError("ALLOWED_HOSTS is not set; it is required when DEBUG is off")
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    # Any Host header would do: password-reset links and redirects could name
+    # a host of the caller's choosing.
+    raise env.ConfigError(
+        "ALLOWED_HOSTS lists the server's host names; '*' is refused when DEBUG is off"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -319,3 +319,15 @@ def test_a_database_that_does_not_answer_stops_a_command_with_one_line(tmp_path)
     assert last_line.startswith("warden: the database cannot be used")
     assert "Traceback" not in result.stderr + result.stdout
     assert "db-password-canary" not in result.stderr + result.stdout
+
+
+def test_production_start_allowing_any_host_stops_with_one_line(tmp_path):
+    result = manage(
+        "check",
+        DEBUG="false",
+        WARDEN_DATA_DIR=str(tmp_path),
+        AUTH_SECRET=STRONG_SECRET,
+        MASTER_KEYS=f"k1:{KEY_A}",
+        ALLOWED_HOSTS="gateway.example.com,*",
+    )
+    assert_one_line_error(result, "ALLOWED_HOSTS")
