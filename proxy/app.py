@@ -121,6 +121,15 @@ class Call:
 
     def upstream_failed(self, exc: UpstreamError) -> ProxyError:
         self.upstream_error = metrics.upstream_kind(exc.status, exc.code)
+        # What failed, never the provider's message (it may quote the key).
+        logger.warning(
+            "upstream failed provider=%s model=%s status=%s kind=%s code=%s",
+            self.target.provider if self.target is not None else "-",
+            self.model or "-",
+            exc.status,
+            self.upstream_error,
+            exc.code or "-",
+        )
         return ProxyError.from_upstream(exc, self.provider_secret)
 
     def metered(self, item: object) -> None:
@@ -462,7 +471,8 @@ def cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
             b"access-control-expose-headers",
             b"x-request-id, retry-after, x-ratelimit-limit-requests, "
             b"x-ratelimit-remaining-requests, x-ratelimit-limit-tokens, "
-            b"x-ratelimit-remaining-tokens",
+            b"x-ratelimit-remaining-tokens, x-ratelimit-reset-requests, "
+            b"x-ratelimit-reset-tokens",
         ),
     ]
 

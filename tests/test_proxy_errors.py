@@ -360,6 +360,14 @@ def test_provider_refusing_the_credential_is_a_502(gateway, tenant):
         code="upstream_authentication_failed",
         type="upstream_error",
     )
+    # The operator sees what failed in the log, without the provider's words.
+    logged = [
+        line
+        for line in gateway.log_text().splitlines()
+        if "upstream failed provider=openai model=openai/fake-error-401" in line
+    ]
+    assert logged and "code=upstream_authentication_failed" in logged[-1]
+    assert "Incorrect API key" not in logged[-1]
 
 
 def test_provider_answer_that_is_not_json_is_a_502(gateway, tenant):

@@ -254,6 +254,7 @@ def test_configured_origins_may_call_the_proxy_without_credentials(tmp_path, ten
     assert answer.status_code == 200
     assert answer.headers["access-control-allow-origin"] == "https://app.example.test"
     assert "x-request-id" in answer.headers["access-control-expose-headers"]
+    assert "x-ratelimit-reset-tokens" in answer.headers["access-control-expose-headers"]
     assert "access-control-allow-origin" not in other.headers
 
 
