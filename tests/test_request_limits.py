@@ -273,18 +273,23 @@ def test_a_provider_that_never_answers_embeddings_is_a_504(limited, tenant):
     assert_json_error(answer, 504, "upstream_timeout")
 
 
+def site_request(gateway, path: str, declared: int, first: bytes) -> socket.socket:
+    """Open a POST to a page or the API, sending ``first`` of its body."""
+    port = port_of(gateway)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + first)
+    return sock
+
+
 @pytest.mark.parametrize("path", ["/api/v1/orgs/", "/accounts/login/"])
 def test_a_body_that_stalls_outside_v1_is_a_408_and_its_connection_closed(
     limited, path
 ):
-    port = port_of(limited)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(
-            (
-                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{"
-            ).encode()
-        )
+    with site_request(limited, path, declared=500, first=b"{") as sock:
         status, headers, body = read_response(sock)
 
         assert status == 408
@@ -294,14 +299,7 @@ def test_a_body_that_stalls_outside_v1_is_a_408_and_its_connection_closed(
 
 
 def test_a_body_that_arrives_in_parts_outside_v1_is_served(limited):
-    port = port_of(limited)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(
-            (
-                f"POST /api/v1/orgs/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{"
-            ).encode()
-        )
+    with site_request(limited, "/api/v1/orgs/", declared=2, first=b"{") as sock:
         sock.sendall(b"}")
         status, _, body = read_response(sock)
 
