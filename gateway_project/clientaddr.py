@@ -77,6 +77,9 @@ def untrusted_forwarding_removed(scope: dict[str, Any]) -> dict[str, Any]:
     """
     client = scope.get("client") or ("", 0)
     trusted = is_trusted_proxy(client[0])
+    names = {name.lower() for name, _ in scope.get("headers", ())}
+    if names.isdisjoint(FORWARDING_HEADERS):
+        return scope  # the usual request: nothing to drop, nothing to merge
     headers, protos = [], []
     for name, value in scope.get("headers", ()):
         lowered = name.lower()
