@@ -16,7 +16,7 @@ from its start only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # A token must not continue a longer word, a base64 run, a domain or a path
 # segment written with dashes.
@@ -708,12 +708,164 @@ GENERIC_FORMATS = [
     ),
 ]
 
-RULES: tuple[Rule, ...] = (
-    *AI_PROVIDERS,
-    *CLOUD,
-    *CODE_HOSTING,
-    *MESSAGING,
-    *OBSERVABILITY,
-    *PAYMENTS,
-    *GENERIC_FORMATS,
+# The lowest Shannon entropy (bits per character) of a real value, per rule,
+# from gitleaks' rule data (config/gitleaks.toml): a value below it is a
+# sample or a placeholder, such as ``glc_111...``. Where a rule above names
+# its own, the higher of the two applies.
+GITLEAKS_ENTROPY = {
+    "1password-secret-key": 3.8,
+    "1password-service-account-token": 4.0,
+    "adobe-client-secret": 2.0,
+    "alibaba-access-key-id": 2.0,
+    "alibaba-secret-key": 2.0,
+    "artifactory-api-key": 4.5,
+    "artifactory-reference-token": 4.5,
+    "atlassian-api-token": 3.5,
+    "aws-access-key-id": 3.0,  # gitleaks: aws-access-token
+    "azure-ad-client-secret": 3.0,
+    "cisco-meraki-api-key": 3.0,
+    "clickhouse-cloud-api-secret-key": 3.0,
+    "clojars-api-token": 2.0,
+    "cloudflare-api-key": 2.0,
+    "cloudflare-global-api-key": 2.0,
+    "cloudflare-origin-ca-key": 2.0,
+    "cohere-api-token": 4.0,
+    "curl-auth-user": 2.0,
+    "databricks-api-token": 3.0,
+    "digitalocean-access-token": 3.0,
+    "digitalocean-pat": 3.0,
+    "discord-client-secret": 2.0,
+    "doppler-api-token": 2.0,
+    "duffel-api-token": 2.0,
+    "dynatrace-api-token": 4.0,
+    "easypost-api-token": 2.0,
+    "easypost-test-api-token": 2.0,
+    "etsy-access-token": 3.0,
+    "facebook-access-token": 3.0,
+    "facebook-page-access-token": 4.0,
+    "facebook-secret": 3.0,
+    "flutterwave-encryption-key": 2.0,
+    "flutterwave-secret-key": 2.0,
+    "flyio-access-token": 4.0,
+    "gcp-api-key": 4.0,
+    "github-app-token": 3.0,
+    "github-fine-grained-pat": 3.0,
+    "github-oauth": 3.0,
+    "github-pat": 3.0,
+    "github-refresh-token": 3.0,
+    "gitlab-cicd-job-token": 3.0,
+    "gitlab-deploy-token": 3.0,
+    "gitlab-feature-flag-token": 3.0,  # gitleaks: gitlab-feature-flag-client-token
+    "gitlab-feed-token": 3.0,
+    "gitlab-incoming-mail-token": 3.0,
+    "gitlab-kubernetes-agent-token": 3.0,
+    "gitlab-oauth-app-secret": 3.0,
+    "gitlab-pat": 3.0,
+    "gitlab-pat-routable": 4.0,
+    "gitlab-pipeline-trigger-token": 3.0,  # gitleaks: gitlab-ptt
+    "gitlab-runner-registration-token": 3.0,  # gitleaks: gitlab-rrt
+    "gitlab-runner-token": 3.0,  # gitleaks: gitlab-runner-authentication-token
+    "gitlab-scim-token": 3.0,
+    "grafana-api-key": 3.0,
+    "grafana-cloud-api-token": 3.0,
+    "grafana-service-account-token": 3.0,
+    "hashicorp-vault-batch-token": 4.0,  # gitleaks: vault-batch-token
+    "hashicorp-vault-service-token": 3.5,  # gitleaks: vault-service-token
+    "heroku-api-key-v2": 4.0,
+    "huggingface-access-token": 2.0,
+    "huggingface-organization-api-token": 2.0,
+    "infracost-api-token": 3.0,
+    "intra42-client-secret": 3.0,
+    "jwt": 3.0,
+    "linear-api-key": 2.0,
+    "linear-client-secret": 2.0,
+    "linkedin-client-secret": 2.0,
+    "maxmind-license-key": 4.0,
+    "notion-api-token": 4.0,
+    "npm-access-token": 2.0,
+    "octopus-deploy-api-key": 3.0,
+    "okta-access-token": 4.0,
+    "openai-api-key": 3.0,
+    "openshift-user-token": 3.5,
+    "perplexity-api-key": 4.0,
+    "plaid-secret-key": 3.5,
+    "planetscale-api-token": 3.0,
+    "planetscale-oauth-token": 3.0,
+    "planetscale-password": 3.0,
+    "postman-api-token": 3.0,
+    "prefect-api-token": 2.0,
+    "privateai-api-token": 3.0,
+    "pulumi-api-token": 2.0,
+    "pypi-upload-token": 3.0,
+    "readme-api-token": 2.0,
+    "rubygems-api-token": 2.0,
+    "scalingo-api-token": 2.0,
+    "sendgrid-api-token": 2.0,
+    "sendinblue-api-token": 2.0,
+    "sentry-access-token": 3.0,
+    "sentry-org-token": 4.5,
+    "sentry-user-token": 3.5,
+    "shippo-api-token": 2.0,
+    "shopify-access-token": 2.0,
+    "shopify-custom-access-token": 2.0,
+    "shopify-private-app-access-token": 2.0,
+    "shopify-shared-secret": 2.0,
+    "slack-app-token": 2.0,
+    "slack-bot-token": 3.0,
+    "slack-config-access-token": 2.0,
+    "slack-config-refresh-token": 2.0,
+    "slack-legacy-bot-token": 2.0,
+    "slack-legacy-token": 2.0,
+    "slack-legacy-workspace-token": 2.0,
+    "slack-user-token": 2.0,
+    "sourcegraph-access-token": 3.0,
+    "square-access-token": 2.0,
+    "stripe-access-token": 2.0,
+    "sumologic-access-id": 3.0,
+    "sumologic-access-token": 3.0,
+    "terraform-cloud-api-token": 3.5,  # gitleaks: hashicorp-tf-api-token
+    "twilio-api-key": 3.0,
+}
+
+# Values published on purpose, so no longer secret: the example Google API
+# keys of Firebase's open-source SDKs, which gitleaks allowlists by value.
+# Kept as SHA-256 digests so that the repository holds no key-shaped string.
+PUBLISHED_SHA256 = frozenset(
+    {
+        "0b476bdf9acf2123d547b5ae76f1e59884d8ec9553ee0c47e9f31fd4768f3f3c",
+        "2037abcaffb2b77785da716cf7ccff4ff4d00c4ea930db0167b7d71f50af7eb4",
+        "27a9a42931dff7eb2f8434e20a9bce976ea364e7bee49187f19d5cfeca9c7045",
+        "37f8f09bdf12c2f2eae4ead7273a62ddb0c23459cbf902892f282b57f7ed6619",
+        "3a8b61d0f636b007840c0d40ba12bcf48465dc054cdc1a68704a33521d84b665",
+        "3f370c9dd8225c63b5c77de1f785edc9712958f18bb612d5fa2e0ae33aeca682",
+        "49f777db995e8260da7ca9ffdf0c08d66f0453e97ec967018baf2cdfe3b582d0",
+        "4c98242dcadc8b29005c6b4aad526552d5ea1842149154c0694adeec75847583",
+        "8731261cb72d86267a32a532ebd3df429e2144e5e4ced7e13568bc9e6c8fb1b1",
+        "a19f89ab3555eac10c40741f6df79ecf0935998f15569f8db9d67bce0181fff6",
+        "a6c814bc555ae62c7bd8b58ec07bf559c7ed3a009976a1e0acc9cef0d4473b41",
+        "dc0fcf046c61640cbd1e8b999ada3262d722c2ca4bf42dceac999020ffdbb614",
+        "e4a5542bb7fd7b67e943c71ad29c34b5972c9840597e7eda53e666f44d5da0b9",
+        "ea9bb1082cf95663f5faca23b8b15ef2aa0fce0a5c6df9c32dcb85b2e0a4513d",
+        "eb540d2b6ee2a0a47c5779bc8a0141784c6b753840d4c6f4e2428a6e86e9e0b1",
+        "f56e323494a6ffc2064e7a955908957d84f0755e5f975dabd64328d0359a8f7c",
+    }
+)
+
+
+def _with_gitleaks_entropy(rule: Rule) -> Rule:
+    floor = GITLEAKS_ENTROPY.get(rule.id, 0.0)
+    return replace(rule, entropy=floor) if floor > rule.entropy else rule
+
+
+RULES: tuple[Rule, ...] = tuple(
+    _with_gitleaks_entropy(rule)
+    for rule in (
+        *AI_PROVIDERS,
+        *CLOUD,
+        *CODE_HOSTING,
+        *MESSAGING,
+        *OBSERVABILITY,
+        *PAYMENTS,
+        *GENERIC_FORMATS,
+    )
 )

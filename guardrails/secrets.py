@@ -11,6 +11,7 @@ never findings.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 import re
 import string
@@ -18,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from guardrails.findings import Finding
-from guardrails.secret_rules import RULES, Rule
+from guardrails.secret_rules import PUBLISHED_SHA256, RULES, Rule
 
 DETECTOR = "secrets"
 GENERIC = "generic-password"
@@ -191,7 +192,7 @@ def _apply(rule: Rule, text: str) -> Iterator[Finding]:
             continue
         if rule.needs_digit and not any(char.isdigit() for char in value):
             continue
-        if is_placeholder(value):
+        if is_placeholder(value) or is_published(value):
             continue
         yield Finding(
             DETECTOR, rule.id, match.start(1), match.end(1), rule.confidence, rule.id
@@ -242,6 +243,12 @@ def is_placeholder(value: str) -> bool:
     if value.strip(QUOTES).lower() in TRIVIAL_VALUES:
         return True
     return bool(PLACEHOLDER.search(value)) or len(set(value)) <= 2
+
+
+def is_published(value: str) -> bool:
+    """Return True for a key its owner published on purpose (see
+    ``secret_rules.PUBLISHED_SHA256``)."""
+    return hashlib.sha256(value.encode()).hexdigest() in PUBLISHED_SHA256
 
 
 # Generic assignments ------------------------------------------------------
@@ -351,7 +358,7 @@ def _secret_value(value: str, quoted: bool, prose: bool) -> bool:
     """Return True if ``value`` looks like a real credential, not code or prose."""
     if not 8 <= len(value) <= 500 or any(char.isspace() for char in value):
         return False
-    if is_placeholder(value) or entropy(value) < 2.5:
+    if is_placeholder(value) or entropy(value) < 2.5 or is_published(value):
         return False
     kinds = _char_kinds(value)
     if prose:

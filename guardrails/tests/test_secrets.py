@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 
@@ -326,3 +327,33 @@ def test_passwords_named_in_other_languages_are_found(name):
     found = detect_secrets(line)
 
     assert [line[f.start : f.end] for f in found] == ["Xk7#mQ2vL9pRw"]
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "low", "real"),
+    [
+        ("grafana-cloud-api-token", "glc_" + "1" * 42 + "=", "glc_"),
+        ("sourcegraph-access-token", "sgp_" + "5" * 20 + "a" * 20, "sgp_"),
+    ],
+)
+def test_values_below_the_rules_entropy_are_samples(rule_id, low, real):
+    rule = next(rule for rule in RULES if rule.id == rule_id)
+
+    assert rule.entropy >= 3.0  # gitleaks' figure, higher than none
+    assert detect_secrets(f"token = {low}") == []
+    value = real + made_up("0123456789abcdef", 40)
+    assert [f.type for f in detect_secrets(f"see {value} here")] == [rule_id]
+
+
+def test_a_key_published_on_purpose_is_not_a_finding(monkeypatch):
+    value = "AIza" + made_up(ALNUM, 35)
+    text = f"const firebase = {{ apiKey: '{value}' }};"
+
+    assert [f.type for f in detect_secrets(text)] == ["gcp-api-key"]
+
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    monkeypatch.setattr(secrets, "PUBLISHED_SHA256", frozenset({digest}))
+
+    assert detect_secrets(text) == []
+    assert secrets.is_published(value)
+    assert not secrets.is_published(value[:-1] + "x")
