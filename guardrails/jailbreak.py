@@ -41,6 +41,7 @@ from guardrails.jailbreak_rules import (
     Rule,
 )
 from guardrails.normalise import views
+from guardrails.prefilter import Prefilter
 
 DETECTOR = "jailbreak"
 ATTACK = "attack"
@@ -65,8 +66,10 @@ MAX_FINDINGS_PER_RULE = 32
 # each rule's ``behind``).
 AHEAD = 300
 SKIP = 150
-# Texts up to this long are read whole by each rule their keys wake.
+# Texts up to this long are read whole by each rule their keys wake; when
+# the prefilter has named the few rules that may match, longer ones too.
 SHORT = 2 * (AHEAD + SKIP)
+SHORT_PREFILTERED = 4000
 
 
 Span = tuple[int, int]
@@ -155,8 +158,9 @@ def _matches(text: str, source: str) -> list[Finding]:
             spaced = spaced.replace(char, " ")
     lowered, same_length = _lowered(spaced)
     raw_lowered = lowered if spaced is text else _lowered(text)[0]
+    possible = _possible(lowered, raw_lowered) if same_length else None
     hits: list[Finding] = []
-    for index, spans in _windows(spaced, lowered, source).items():
+    for index, spans in _windows(spaced, lowered, source, possible).items():
         rule = RULES[index]
         as_came = rule.category == DELIMITER
         if rule.cased or not same_length:
@@ -182,17 +186,40 @@ def _lowered(text: str) -> tuple[str, bool]:
     return lowered, len(lowered) == len(text)
 
 
-def _windows(text: str, lowered: str, source: str) -> dict[int, list[Span]]:
+def _possible(lowered: str, raw_lowered: str) -> set[int] | None:
+    """Return the rules that may match (see ``guardrails.prefilter``).
+
+    Delimiter rules read the text as it came, the others with line breaks as
+    spaces; when the two differ, the delimiter rules get a pass of their own.
+    """
+    possible = _EVERY_RULE.possible(lowered)
+    if possible is None or raw_lowered is lowered:
+        return possible
+    delimiters = _DELIMITER_RULES.possible(raw_lowered)
+    if delimiters is None:
+        return None
+    return {i for i in possible if i not in _DELIMITER_INDEXES} | delimiters
+
+
+def _windows(
+    text: str, lowered: str, source: str, possible: set[int] | None = None
+) -> dict[int, list[Span]]:
     """Return, per rule to run, the stretches of text around its keys.
 
     One pass of a single pattern built from every key finds where a rule
     could match; the rule's own pattern then only runs near those places.
+    Rules outside ``possible`` (when known) cannot match and never run.
     """
     size = len(text)
     windows: dict[int, list[Span]] = {}
-    if size <= SHORT:
-        # A prompt this short is one window: each rule a key wakes reads it
-        # all, once, instead of a window per key.
+    if possible is not None and size <= SHORT_PREFILTERED:
+        # A prompt this short is one window: each rule that may match reads
+        # it all, once. Every match holds one of its rule's keys, so the key
+        # scan would wake no rule the prefilter has not named.
+        whole = [(0, size)]
+        for index in sorted(possible & _ANCHORED):
+            windows[index] = whole
+    elif size <= SHORT:
         whole = [(0, size)]
         for match in _ANCHORS.finditer(lowered):
             start, key = match.start(), match.group()
@@ -201,9 +228,11 @@ def _windows(text: str, lowered: str, source: str) -> dict[int, list[Span]]:
             for index in _KEY_RULES[key]:
                 windows[index] = whole
     else:
-        _keyed_windows(lowered, windows)
+        _keyed_windows(lowered, windows, possible)
     for index, rule in _WHOLE_TEXT:
         if source not in rule.sources:
+            continue
+        if possible is not None and index not in possible:
             continue
         haystack = text if rule.cased else lowered
         if not rule.keys or any(key in haystack for key in rule.keys):
@@ -211,7 +240,9 @@ def _windows(text: str, lowered: str, source: str) -> dict[int, list[Span]]:
     return {i: spans for i, spans in windows.items() if source in RULES[i].sources}
 
 
-def _keyed_windows(lowered: str, windows: dict[int, list[Span]]) -> None:
+def _keyed_windows(
+    lowered: str, windows: dict[int, list[Span]], possible: set[int] | None
+) -> None:
     size = len(lowered)
     skip_until: dict[str, int] = {}
     for match in _ANCHORS.finditer(lowered):
@@ -226,7 +257,8 @@ def _keyed_windows(lowered: str, windows: dict[int, list[Span]]) -> None:
             continue
         skip_until[key] = start + SKIP
         end = min(size, match.end() + AHEAD + SKIP)
-        for index in _KEY_RULES[key]:
+        woken = _KEY_RULES[key] if possible is None else _KEY_RULES[key] & possible
+        for index in woken:
             span = (max(0, start - RULES[index].behind), end)
             _extend(windows.setdefault(index, []), span)
 
@@ -284,6 +316,11 @@ _KEY_RULES = _anchored_keys()
 _ANCHORED = frozenset().union(*_KEY_RULES.values())
 _WHOLE_TEXT = [(i, rule) for i, rule in enumerate(RULES) if i not in _ANCHORED]
 _ANCHORS = re.compile(_trie_pattern(_KEY_RULES))
+_DELIMITER_INDEXES = frozenset(
+    i for i, rule in enumerate(RULES) if rule.category == DELIMITER
+)
+_EVERY_RULE = Prefilter((i, rule.pattern) for i, rule in enumerate(RULES))
+_DELIMITER_RULES = Prefilter((i, RULES[i].pattern) for i in _DELIMITER_INDEXES)
 
 
 def _find(
@@ -427,9 +464,12 @@ def _combine(
 
 
 def prepare() -> None:
-    """Load the configured classifier now rather than on the first prompt
-    (the shipped model takes about 80 ms to read)."""
+    """Load the configured classifier and compile the prefilter now rather
+    than on the first prompt (the shipped model takes about 80 ms to read,
+    the prefilter about a second to compile)."""
     _classifier(_classifier_path())
+    _EVERY_RULE.compile()
+    _DELIMITER_RULES.compile()
 
 
 def _classifier_path() -> str:

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from guardrails.findings import Finding
+from guardrails.prefilter import Literals
 from guardrails.secret_rules import PUBLISHED_SHA256, RULES, Rule
 
 DETECTOR = "secrets"
@@ -136,6 +137,7 @@ KEYWORDS = frozenset(RULES_BY_KEYWORD) | frozenset(GENERIC_KEYWORDS)
 # the one before (``eyj`` in ``keyj``), still in one pass. The longest keyword
 # starting at a position is reported; the keywords inside it are implied.
 KEYWORD_SCAN = re.compile(f"(?=({_trie_regex(sorted(KEYWORDS))}))")
+KEYWORD_LITERALS = Literals(KEYWORDS)
 IMPLIED = {
     found: frozenset(word for word in KEYWORDS if word in found) for found in KEYWORDS
 }
@@ -162,8 +164,12 @@ def keyword_hits(text: str) -> list[tuple[int, str]]:
 
     Positions index ``text`` itself unless lowercasing changed its length
     (a few non-ASCII letters do); then they are -1 and only presence counts.
+    ASCII text is read by Hyperscan, other text by ``KEYWORD_SCAN``.
     """
     lowered = text.lower()
+    found = KEYWORD_LITERALS.starts(lowered)
+    if found is not None:
+        return found
     aligned = len(lowered) == len(text)
     return [
         (match.start() if aligned else -1, match.group(1))
