@@ -98,8 +98,10 @@ class Model:
         # The same sum as over ``features(tokens)``, several times faster.
         words = set(tokens)
         pairs = set(zip(tokens, tokens[1:], strict=False))
-        total = sum(map(self._words.get, words, repeat(0.0)))
-        total += sum(map(self._pairs.get, pairs, repeat(0.0)))
+        # fsum: the sets' order follows the hash seed, and a plain sum would
+        # differ in its last bits from one process to the next.
+        total = math.fsum(map(self._words.get, words, repeat(0.0)))
+        total += math.fsum(map(self._pairs.get, pairs, repeat(0.0)))
         return total / math.sqrt(max(len(words) + len(pairs), self.min_features))
 
     def to_json(self, settings: Mapping[str, object]) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from django.core.management import call_command
@@ -162,3 +165,30 @@ def test_worker_start_up_loads_the_model() -> None:
         gc.unfreeze()  # start-up froze this test process's objects
 
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_score_is_the_same_in_every_process_whatever_the_hash_seed() -> None:
+    # Word sets are summed in hash order; the score must not depend on it.
+    script = (
+        "import json, sys\n"
+        "from guardrails.jailbreak_model import load\n"
+        "model = load()\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "print(json.dumps([model.probability(t).hex() for t in texts]))\n"
+    )
+    words = PERSONA.split() * 3
+    texts = [" ".join(words[i : i + 40]) for i in range(0, len(words), 7)]
+    seen = set()
+    for seed in ("1", "2", "3", "4"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps(texts),
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        seen.add(done.stdout)
+
+    assert len(seen) == 1
