@@ -214,8 +214,8 @@ def _windows(
     windows: dict[int, list[Span]] = {}
     if possible is not None and size <= SHORT_PREFILTERED:
         # A prompt this short is one window: each rule that may match reads
-        # it all, once. Every match holds one of its rule's keys, so the key
-        # scan would wake no rule the prefilter has not named.
+        # it all, once, key or no key (``gpt4`` has no key of its rule, and
+        # the key scan reads ``act as an ai`` as ``act as`` alone).
         whole = [(0, size)]
         for index in sorted(possible & _ANCHORED):
             windows[index] = whole
