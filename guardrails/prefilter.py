@@ -12,7 +12,8 @@ everything the rule matches and maybe more:
 - ``\\b`` and ``\\B`` are dropped (Hyperscan reads word boundaries in ASCII,
   Python in Unicode);
 - ``\\w``, ``\\d`` and ``\\s`` also take every non-ASCII character, for the same
-  reason (a negated class already does);
+  reason, and ``\\s`` the separators ``\\x1c`` to ``\\x1f``, which Python counts
+  as space (a negated class already takes them all);
 - a bounded repeat ``{m,n}`` becomes ``*`` or ``+``: bounded repeats make
   Hyperscan's automata grow fast (the exact patterns take a minute to
   compile, these about a second);
@@ -33,7 +34,13 @@ from collections.abc import Callable, Iterable
 import hyperscan
 
 _NON_ASCII = r"\x{80}-\x{10FFFF}"
-_CLASS_ESCAPES = frozenset({r"\w", r"\d", r"\s"})
+# What Python's \w, \d and \s match beyond Hyperscan's: every non-ASCII
+# character, and for \s the four ASCII separators \x1c to \x1f as well.
+_WIDER = {
+    r"\w": _NON_ASCII,
+    r"\d": _NON_ASCII,
+    r"\s": r"\x1c-\x1f" + _NON_ASCII,
+}
 _BOUNDARIES = frozenset({r"\b", r"\B"})
 _BOUNDED = re.compile(r"(?<!\\)\{(\d*),?(\d*)\}\??")
 # (pattern id, start, end, flags, context) -> True to stop the scan
@@ -156,11 +163,11 @@ def loosened(pattern: str) -> str:
             index += 2
             if escape in _BOUNDARIES and not in_class:
                 continue
-            if escape in _CLASS_ESCAPES:
+            if escape in _WIDER:
                 if not in_class:
-                    escape = f"[{escape}{_NON_ASCII}]"
+                    escape = f"[{escape}{_WIDER[escape]}]"
                 elif not negated:
-                    escape += _NON_ASCII
+                    escape += _WIDER[escape]
             out.append(escape)
             continue
         index += 1
