@@ -476,6 +476,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "gateway_project.schema.WardenSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "gateway_project.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Per account; the per-address limit runs earlier, as middleware.
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.AccountThrottle"],
