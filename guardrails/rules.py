@@ -54,9 +54,15 @@ def compile_rule(
         raise RuleError("the pattern must not be empty")
     if len(pattern) > MAX_PATTERN_CHARS:
         raise RuleError(f"the pattern is longer than {MAX_PATTERN_CHARS} characters")
+    if "\x00" in pattern:
+        raise RuleError("the pattern must not hold a NUL character (write \\x00)")
     if kind == "keywords":
         source = _keywords(pattern)
     elif kind == "regex":
+        if _has_byte_escape(pattern):
+            raise RuleError(
+                "\\C (any single byte) is not allowed: it can split a character"
+            )
         source = pattern
     else:
         raise RuleError("kind must be keywords or regex")
@@ -76,6 +82,17 @@ def compile_rule(
     if expression.search("") is not None and kind == "regex":
         raise RuleError("the pattern matches empty text; it would match everywhere")
     return CompiledRule(name, action, applies_to, expression)
+
+
+def _has_byte_escape(pattern: str) -> bool:
+    """Return True if ``pattern`` uses ``\\C``, which matches one byte of UTF-8
+    and so reports spans inside a character."""
+    escaped = False
+    for char in pattern:
+        if escaped and char == "C":
+            return True
+        escaped = not escaped and char == "\\"
+    return False
 
 
 def _keywords(pattern: str) -> str:

@@ -134,6 +134,8 @@ def _checked_rule(**fields: Any) -> dict[str, Any]:
     name = fields["name"]
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 60:
         raise RuleError("the name must be 1 to 60 characters")
+    if not name.isprintable():
+        raise RuleError("the name must not hold control characters")
     if type(fields["case_sensitive"]) is not bool:
         raise RuleError("case_sensitive must be true or false")
     action, applies_to = check_rule_action(fields["action"], fields["applies_to"])

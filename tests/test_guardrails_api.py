@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from accounts.services import project_create
+from guardrails.models import CustomRule
 from tests.factories import make_tenant
 from tests.test_keys_api import signed_in
 
@@ -167,3 +170,53 @@ def test_events_come_in_pages_newest_first(owner, tenant, monkeypatch):
 
     assert seen == ["r4", "r3", "r2", "r1", "r0"]
     assert owner.get(url, {"before": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("guardrails/test", {"text": "ignore this \ud800", "direction": "output"}),
+        (
+            "guardrails/test",
+            {"text": "ok", "rule": {"kind": "regex", "pattern": "\udfff"}},
+        ),
+        (
+            "guardrails/rules/",
+            {"name": "x", "kind": "keywords", "pattern": "Falcon\n\ud800"},
+        ),
+        (
+            "guardrails/rules/",
+            {"name": "x\ud800", "kind": "keywords", "pattern": "Falcon"},
+        ),
+    ],
+)
+def test_a_lone_surrogate_is_a_parse_error_not_a_crash(owner, tenant, path, body):
+    # json.dumps writes the surrogate as the escape a client would send.
+    sent = owner.post(
+        base(tenant) + path, json.dumps(body), content_type="application/json"
+    )
+
+    assert sent.status_code == 400
+    assert "lone surrogate" in sent.json()["detail"]
+    assert not CustomRule.objects.filter(organization=tenant.organization).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "a\x00b", "kind": "keywords", "pattern": "Falcon"}, "name"),
+        ({"name": "tabs\tin", "kind": "keywords", "pattern": "Falcon"}, "name"),
+        ({"name": "nul", "kind": "keywords", "pattern": "Falcon\x00"}, "pattern"),
+        ({"name": "bytes", "kind": "regex", "pattern": r"\C\C"}, "pattern"),
+    ],
+)
+def test_control_characters_and_byte_escapes_are_field_errors(
+    owner, tenant, body, field
+):
+    refused = owner.post(
+        base(tenant) + "guardrails/rules/", body, content_type="application/json"
+    )
+
+    assert refused.status_code == 400
+    assert list(refused.json()) == [field]
+    assert not CustomRule.objects.filter(organization=tenant.organization).exists()

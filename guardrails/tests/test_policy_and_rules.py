@@ -74,11 +74,20 @@ def test_keyword_rules_match_whole_words_case_insensitively():
         ("x*", "matches empty text"),
         ("", "must not be empty"),
         ("a" * 2001, "longer than 2000"),
+        (r"\C\C", "any single byte"),
+        (r"ab[\C]", "any single byte"),
+        ("ab\x00", "NUL character"),
     ],
 )
 def test_bad_patterns_are_refused_when_saved(pattern, reason):
     with pytest.raises(RuleError, match=reason):
         compile_rule(name="r", kind="regex", pattern=pattern)
+
+
+def test_an_escaped_backslash_before_c_is_a_plain_c():
+    rule = compile_rule(name="r", kind="regex", pattern=r"a\\C")
+
+    assert [f.start for f in rule.findings("xa\\C")] == [1]
 
 
 def test_a_catastrophic_pattern_runs_in_linear_time():
