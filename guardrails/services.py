@@ -190,14 +190,21 @@ def console_check(
 
 
 def _draft_guard(guard: Guard, draft: dict) -> Guard:
-    """The guard with only the draft rule, to try a rule before saving it."""
+    """The guard with only the draft rule, to try a rule before saving it.
+
+    The draft acts as it would once saved (``flag`` on both directions unless
+    it says otherwise), so the console shows a block or a redaction.
+    """
+    action, applies_to = check_rule_action(
+        draft.get("action", "flag"), draft.get("applies_to", "both")
+    )
     rule = compile_rule(
         name=str(draft.get("name") or "draft"),
         kind=draft.get("kind", "regex"),
         pattern=draft.get("pattern", ""),
         case_sensitive=bool(draft.get("case_sensitive", False)),
-        action="flag",
-        applies_to="both",
+        action=action,
+        applies_to=applies_to,
     )
     policy = dict(guard.policy)
     for name in DETECTORS:

@@ -113,6 +113,31 @@ def test_the_console_tries_the_policy_and_draft_rules_without_storing(owner, ten
         content_type="application/json",
     ).json()
     assert [f["type"] for f in draft["findings"]] == ["draft"]
+    blocking = owner.post(
+        console,
+        {
+            "text": "ticket PRJ-1234",
+            "rule": {"pattern": r"PRJ-\d+", "action": "block", "applies_to": "input"},
+        },
+        content_type="application/json",
+    ).json()
+    assert blocking["outcome"] == "blocked by draft"
+    redacting = owner.post(
+        console,
+        {
+            "text": "ticket PRJ-1234",
+            "rule": {"pattern": r"PRJ-\d+", "action": "redact"},
+        },
+        content_type="application/json",
+    ).json()
+    assert redacting["outcome"] == "redacted"
+    assert "PRJ-1234" not in redacting["text"]
+    wrong = owner.post(
+        console,
+        {"text": "x", "rule": {"pattern": "x", "action": "shout"}},
+        content_type="application/json",
+    )
+    assert wrong.status_code == 400
 
     broken = owner.post(
         console,
