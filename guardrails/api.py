@@ -29,6 +29,7 @@ RULE_OPTIONAL = {
     "action": one_of(ACTIONS),
     "applies_to": one_of(DIRECTIONS),
     "case_sensitive": {"type": "boolean"},
+    "enabled": {"type": "boolean"},
     "project": TEXT_OR_NULL,
 }
 
@@ -148,7 +149,7 @@ class TestConsole(APIView):
             return Response(errors, status=400)
         with tenant_context(organization):
             project = _project(organization, data.get("project"))
-        draft = data.get("rule") if isinstance(data.get("rule"), dict) else None
+        draft = data.get("rule")
         try:
             return Response(
                 services.console_check(organization, project, text, direction, draft)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError, transaction
+
 from accounts.models import Organization, Project
 from accounts.tenancy import tenant_context
 from audit.services import record
@@ -63,6 +65,7 @@ def custom_rule_create(
     action: str = "flag",
     applies_to: str = "input",
     case_sensitive: bool = False,
+    enabled: bool = True,
     project: Project | None = None,
 ) -> CustomRule:
     """Create a rule after compiling it; raise RuleError or PolicyError."""
@@ -74,12 +77,24 @@ def custom_rule_create(
         applies_to=applies_to,
         case_sensitive=case_sensitive,
     )
+    if type(enabled) is not bool:
+        raise RuleError("enabled must be true or false")
+    taken = RuleError(f"a rule named {fields['name']!r} exists already")
     with tenant_context(organization):
-        if CustomRule.objects.for_organization(organization).filter(name=name).exists():
-            raise RuleError(f"a rule named {name!r} exists already")
-        rule = CustomRule.objects.create(
-            organization=organization, project=project, **fields
-        )
+        rules = CustomRule.objects.for_organization(organization)
+        if rules.filter(name=fields["name"]).exists():
+            raise taken
+        try:
+            with transaction.atomic():
+                rule = CustomRule.objects.create(
+                    organization=organization,
+                    project=project,
+                    enabled=enabled,
+                    **fields,
+                )
+        except IntegrityError:
+            # Another request saved the same name since the check above.
+            raise taken from None
         record(
             "guardrails.rule_created",
             organization=organization,
@@ -132,6 +147,8 @@ def custom_rule_delete(*, rule: CustomRule) -> None:
 
 def _checked_rule(**fields: Any) -> dict[str, Any]:
     name = fields["name"]
+    if not isinstance(fields["pattern"], str):
+        raise RuleError("the pattern must be text")
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 60:
         raise RuleError("the name must be 1 to 60 characters")
     if not name.isprintable():
@@ -156,7 +173,15 @@ def rule_fields(rule: CustomRule) -> dict[str, Any]:
     }
 
 
-RULE_FIELDS = ("name", "kind", "pattern", "action", "applies_to", "case_sensitive")
+RULE_FIELDS = (
+    "name",
+    "kind",
+    "pattern",
+    "action",
+    "applies_to",
+    "case_sensitive",
+    "enabled",
+)
 
 
 def rule_errors(exc: Exception) -> dict[str, list[str]]:
@@ -165,6 +190,8 @@ def rule_errors(exc: Exception) -> dict[str, list[str]]:
     field = next((f for f in RULE_FIELDS if message.startswith(f)), "pattern")
     if message.startswith(("the name", "a rule named")):
         field = "name"
+    elif message.endswith("cannot be changed"):
+        field = "non_field_errors"
     return {field: [message]}
 
 
@@ -176,7 +203,7 @@ def console_check(
     project: Project | None,
     text: str,
     direction: str,
-    draft: dict | None = None,
+    draft: Any = None,
 ) -> dict:
     """What the policy (or only the ``draft`` rule) would do to ``text``.
 
@@ -189,23 +216,23 @@ def console_check(
     return _outcome(guard, text, direction)
 
 
-def _draft_guard(guard: Guard, draft: dict) -> Guard:
+def _draft_guard(guard: Guard, draft: Any) -> Guard:
     """The guard with only the draft rule, to try a rule before saving it.
 
-    The draft acts as it would once saved (``flag`` on both directions unless
-    it says otherwise), so the console shows a block or a redaction.
+    The draft is checked and acts as it would once saved (the same defaults:
+    ``flag``, on input), so the console shows a block or a redaction.
     """
-    action, applies_to = check_rule_action(
-        draft.get("action", "flag"), draft.get("applies_to", "both")
-    )
-    rule = compile_rule(
-        name=str(draft.get("name") or "draft"),
+    if not isinstance(draft, dict):
+        raise RuleError("the rule must be an object")
+    fields = _checked_rule(
+        name=draft.get("name", "draft"),
         kind=draft.get("kind", "regex"),
         pattern=draft.get("pattern", ""),
-        case_sensitive=bool(draft.get("case_sensitive", False)),
-        action=action,
-        applies_to=applies_to,
+        case_sensitive=draft.get("case_sensitive", False),
+        action=draft.get("action", "flag"),
+        applies_to=draft.get("applies_to", "input"),
     )
+    rule = compile_rule(**fields)
     policy = dict(guard.policy)
     for name in DETECTORS:
         policy[name] = {**policy[name], "action": "off"}

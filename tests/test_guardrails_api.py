@@ -7,6 +7,7 @@ import json
 import pytest
 
 from accounts.services import project_create
+from accounts.tenancy import tenant_context
 from guardrails.models import CustomRule
 from tests.factories import make_tenant
 from tests.test_keys_api import signed_in
@@ -21,6 +22,12 @@ def owner(tenant, django_user_model):
 
 def base(tenant) -> str:
     return f"/api/v1/orgs/{tenant.organization.slug}/"
+
+
+def _rule_names(tenant) -> list[str]:
+    with tenant_context(tenant.organization):
+        rules = CustomRule.objects.for_organization(tenant.organization)
+        return sorted(rules.values_list("name", flat=True))
 
 
 def put(client, url: str, data: dict):
@@ -223,7 +230,7 @@ def test_a_lone_surrogate_is_a_parse_error_not_a_crash(owner, tenant, path, body
 
     assert sent.status_code == 400
     assert "lone surrogate" in sent.json()["detail"]
-    assert not CustomRule.objects.filter(organization=tenant.organization).exists()
+    assert _rule_names(tenant) == []
 
 
 @pytest.mark.parametrize(
@@ -244,4 +251,71 @@ def test_control_characters_and_byte_escapes_are_field_errors(
 
     assert refused.status_code == 400
     assert list(refused.json()) == [field]
-    assert not CustomRule.objects.filter(organization=tenant.organization).exists()
+    assert _rule_names(tenant) == []
+
+
+def test_rule_names_clash_as_stored_and_enabled_is_checked(owner, tenant):
+    rules = base(tenant) + "guardrails/rules/"
+    first = {"name": "codenames", "kind": "keywords", "pattern": "Falcon"}
+    assert owner.post(rules, first, content_type="application/json").status_code == 201
+
+    clash = owner.post(
+        rules, {**first, "name": " codenames "}, content_type="application/json"
+    )
+    off = owner.post(
+        rules,
+        {**first, "name": "off", "enabled": False},
+        content_type="application/json",
+    )
+    wrong = owner.post(
+        rules,
+        {**first, "name": "wrong", "enabled": "no"},
+        content_type="application/json",
+    )
+
+    assert clash.status_code == 400 and "exists already" in clash.json()["name"][0]
+    assert off.status_code == 201 and off.json()["enabled"] is False
+    assert wrong.status_code == 400 and list(wrong.json()) == ["enabled"]
+    rule = base(tenant) + f"guardrails/rules/{off.json()['id']}/"
+    patched = owner.patch(rule, {"enabled": "false"}, content_type="application/json")
+    unknown = owner.patch(rule, {"colour": "red"}, content_type="application/json")
+    assert list(patched.json()) == ["enabled"]
+    assert list(unknown.json()) == ["non_field_errors"]
+    assert _rule_names(tenant) == ["codenames", "off"]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"name": "n\x00ul", "pattern": "x"},
+        {"name": "x" * 61, "pattern": "x"},
+        {"pattern": "x", "case_sensitive": "false"},
+        {"pattern": "x", "applies_to": "sideways"},
+        [],
+        "x",
+    ],
+)
+def test_a_draft_rule_is_checked_as_a_saved_one_would_be(owner, tenant, rule):
+    tried = owner.post(
+        base(tenant) + "guardrails/test",
+        {"text": "x", "rule": rule},
+        content_type="application/json",
+    )
+
+    assert tried.status_code == 400
+    assert list(tried.json()) == ["rule"]
+
+
+def test_a_draft_rule_applies_to_input_unless_it_says_otherwise(owner, tenant):
+    console = base(tenant) + "guardrails/test"
+    rule = {"pattern": "Falcon", "action": "block"}
+
+    def outcome(direction, **more):
+        body = {"text": "Falcon", "direction": direction, "rule": {**rule, **more}}
+        return owner.post(console, body, content_type="application/json").json()[
+            "outcome"
+        ]
+
+    assert outcome("input") == "blocked by draft"
+    assert outcome("output") == "allowed"
+    assert outcome("output", applies_to="both") == "blocked by draft"
