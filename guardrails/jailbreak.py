@@ -40,7 +40,7 @@ from guardrails.jailbreak_rules import (
     SMUGGLE,
     Rule,
 )
-from guardrails.normalise import views
+from guardrails.normalise import INVISIBLE, views
 from guardrails.prefilter import Prefilter
 
 DETECTOR = "jailbreak"
@@ -156,6 +156,10 @@ def _matches(text: str, source: str) -> list[Finding]:
     for char in _AS_SPACES:
         if char in spaced:  # str.replace is far quicker than translate
             spaced = spaced.replace(char, " ")
+    # Control and invisible characters between words read as spaces too
+    # (inside a word, the normalised view removes them).
+    if INVISIBLE.search(spaced):
+        spaced = INVISIBLE.sub(" ", spaced)
     lowered, same_length = _lowered(spaced)
     raw_lowered = lowered if spaced is text else _lowered(text)[0]
     possible = _possible(lowered, raw_lowered) if same_length else None

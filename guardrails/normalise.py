@@ -24,6 +24,10 @@ MIN_PRINTABLE_SHARE = 0.9
 MAX_DECODED_VIEWS = 32
 
 _INVISIBLE_RANGES = (
+    (0x0000, 0x0008),  # control characters: never text (tab, line breaks
+    (0x000E, 0x001F),  # and the vertical tab and form feed are kept)
+    (0x007F, 0x0084),  # delete and the C1 controls (NEL, a line break, is kept)
+    (0x0086, 0x009F),
     (0x00AD, 0x00AD),  # soft hyphen
     (0x034F, 0x034F),  # combining grapheme joiner
     (0x115F, 0x1160),  # Hangul choseong and jungseong fillers, blank
@@ -118,6 +122,19 @@ _INWORD_ENTITY = re.compile(
 )
 _COMBINING = re.compile("[\u0300-\u036f]")
 _ACCENTED = re.compile("(?:[^\\W\\d_]|[\\u0300-\\u036f])+")
+
+# The same characters, for a regular expression.
+INVISIBLE = re.compile(
+    "["
+    + "".join(
+        f"{re.escape(chr(low))}-{re.escape(chr(high))}"
+        for low, high in _INVISIBLE_RANGES
+    )
+    + "]"
+)
+
+# The ASCII characters the normalised view removes.
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def _is_invisible(code: int) -> bool:
@@ -286,7 +303,7 @@ def normalise(text: str) -> str:
 def _changes(text: str) -> dict[int, str]:
     # Distinct characters are few even in long texts, so this is cheap, and
     # text that needs no change (most of it) is never translated.
-    if text.isascii():
+    if text.isascii() and not _ASCII_CONTROL.search(text):
         return {}
     changes = {}
     for char in set(text):

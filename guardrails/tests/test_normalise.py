@@ -205,3 +205,16 @@ def test_spaced_hex_is_read_from_its_first_free_standing_pair() -> None:
 
     assert alone == ["ask ray@example.com"]
     assert glued == ["sk ray@example.com"]
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x1b", "\x1f", "\x7f", "\x9f"])
+def test_control_characters_inside_a_token_do_not_hide_it(control):
+    from guardrails.secrets import detect_secrets
+
+    token = "ghp_Kgsn" + control + "EgcSUGVJ0W7Pysp6ZnXYIEZtCUZo1Yqr"
+    text = f"my key is {token} thanks"
+
+    found = [f for f in scan(text, [detect_secrets]) if f.type == "github-pat"]
+
+    assert found and text[found[0].start : found[0].end] == token
+    assert normalise(text) == text.replace(control, "")
