@@ -74,6 +74,10 @@ SHORT_PREFILTERED = 4000
 
 Span = tuple[int, int]
 _AS_SPACES = "\r\n\t\v\f_\u2028\u2029\x85"
+# Four or more words joined by hyphens, dots or slashes, no space between.
+# Possessive, and from a word's start only: a megabyte of letters is read once.
+_CHAINED = re.compile(r"(?<![^\W\d_])[^\W\d_]++(?:[-./][^\W\d_]++){3,}")
+_CHAIN_MARKS = re.compile("[-./]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,14 @@ def assess(text: str, *, source: str = "user") -> Assessment:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     hits = _matches(text, source)
+    separated = _separated(text)
+    if separated is not None:
+        seen = {(hit.rule, hit.start, hit.end) for hit in hits}
+        hits += [
+            hit
+            for hit in _matches(separated, source)
+            if (hit.rule, hit.start, hit.end) not in seen
+        ]
     scores, findings = _score(hits)
     if source in DATA_SOURCES:
         smuggled = _either(scores[SMUGGLE], scores[HIJACK], scores[ROLE])
@@ -114,6 +126,19 @@ def assess(text: str, *, source: str = "user") -> Assessment:
     if classifier is not None:
         findings += _combine(scores, classifier.scores(text, source=source), text)
     return Assessment(scores, tuple(sorted(findings, key=lambda f: f.start)))
+
+
+def _separated(text: str) -> str | None:
+    """Return ``text`` with hyphens, dots and slashes that chain words read
+    as spaces ("ignore-the-above-and..."), or None if it chains none.
+
+    A second reading, not a change of the first: rules match ``gpt-4``,
+    ``role-play`` or ``a.i.`` with their punctuation. Same length, so spans
+    stay those of ``text``.
+    """
+    if not _CHAINED.search(text):
+        return None
+    return _CHAINED.sub(lambda m: _CHAIN_MARKS.sub(" ", m.group()), text)
 
 
 def assess_normalised(text: str, *, source: str = "user") -> Assessment:
