@@ -19,7 +19,7 @@ from guardrails.policy import (
     check_rule_action,
     normalise_policy,
 )
-from guardrails.rules import RuleError, compile_rule
+from guardrails.rules import CompiledRule, RuleError, compile_rule
 
 UNCHANGED: Any = object()
 
@@ -69,32 +69,24 @@ def custom_rule_create(
     project: Project | None = None,
 ) -> CustomRule:
     """Create a rule after compiling it; raise RuleError or PolicyError."""
-    fields = _checked_rule(
+    fields, _ = _checked_rule(
         name=name,
         kind=kind,
         pattern=pattern,
         action=action,
         applies_to=applies_to,
         case_sensitive=case_sensitive,
+        enabled=enabled,
     )
-    if type(enabled) is not bool:
-        raise RuleError("enabled must be true or false")
-    taken = RuleError(f"a rule named {fields['name']!r} exists already")
     with tenant_context(organization):
-        rules = CustomRule.objects.for_organization(organization)
-        if rules.filter(name=fields["name"]).exists():
-            raise taken
         try:
             with transaction.atomic():
                 rule = CustomRule.objects.create(
-                    organization=organization,
-                    project=project,
-                    enabled=enabled,
-                    **fields,
+                    organization=organization, project=project, **fields
                 )
         except IntegrityError:
-            # Another request saved the same name since the check above.
-            raise taken from None
+            # The one unique constraint: a name per organisation.
+            raise RuleError(f"a rule named {fields['name']!r} exists already") from None
         record(
             "guardrails.rule_created",
             organization=organization,
@@ -115,11 +107,8 @@ def custom_rule_update(*, rule: CustomRule, **changes: Any) -> CustomRule:
         before = rule_fields(rule)
         merged = {**before, **changes}
         merged.pop("name")
-        enabled = merged.pop("enabled")
-        if type(enabled) is not bool:
-            raise RuleError("enabled must be true or false")
-        fields = _checked_rule(name=rule.name, **merged)
-        for name, value in {**fields, "enabled": enabled}.items():
+        fields, _ = _checked_rule(name=rule.name, **merged)
+        for name, value in fields.items():
             setattr(rule, name, value)
         after = rule_fields(rule)
         if after != before:
@@ -145,7 +134,10 @@ def custom_rule_delete(*, rule: CustomRule) -> None:
         rule.delete()
 
 
-def _checked_rule(**fields: Any) -> dict[str, Any]:
+def _checked_rule(
+    *, enabled: Any = True, **fields: Any
+) -> tuple[dict[str, Any], CompiledRule]:
+    """Return a rule's fields as they are stored, and the rule compiled."""
     name = fields["name"]
     if not isinstance(fields["pattern"], str):
         raise RuleError("the pattern must be text")
@@ -155,9 +147,16 @@ def _checked_rule(**fields: Any) -> dict[str, Any]:
         raise RuleError("the name must not hold control characters")
     if type(fields["case_sensitive"]) is not bool:
         raise RuleError("case_sensitive must be true or false")
+    if type(enabled) is not bool:
+        raise RuleError("enabled must be true or false")
     action, applies_to = check_rule_action(fields["action"], fields["applies_to"])
-    compile_rule(**{**fields, "action": action, "applies_to": applies_to})
-    return {**fields, "name": name.strip(), "action": action, "applies_to": applies_to}
+    checked = {
+        **fields,
+        "name": name.strip(),
+        "action": action,
+        "applies_to": applies_to,
+    }
+    return {**checked, "enabled": enabled}, compile_rule(**checked)
 
 
 def rule_fields(rule: CustomRule) -> dict[str, Any]:
@@ -224,7 +223,7 @@ def _draft_guard(guard: Guard, draft: Any) -> Guard:
     """
     if not isinstance(draft, dict):
         raise RuleError("the rule must be an object")
-    fields = _checked_rule(
+    _, rule = _checked_rule(
         name=draft.get("name", "draft"),
         kind=draft.get("kind", "regex"),
         pattern=draft.get("pattern", ""),
@@ -232,7 +231,6 @@ def _draft_guard(guard: Guard, draft: Any) -> Guard:
         action=draft.get("action", "flag"),
         applies_to=draft.get("applies_to", "input"),
     )
-    rule = compile_rule(**fields)
     policy = dict(guard.policy)
     for name in DETECTORS:
         policy[name] = {**policy[name], "action": "off"}
