@@ -75,11 +75,11 @@ def untrusted_forwarding_removed(scope: dict[str, Any]) -> dict[str, Any]:
     that appends rather than overwrites puts its own after the client's, and
     Django would read the first.
     """
-    client = scope.get("client") or ("", 0)
-    trusted = is_trusted_proxy(client[0])
     names = {name.lower() for name, _ in scope.get("headers", ())}
     if names.isdisjoint(FORWARDING_HEADERS):
         return scope  # the usual request: nothing to drop, nothing to merge
+    client = scope.get("client") or ("", 0)
+    trusted = is_trusted_proxy(client[0])
     headers, protos = [], []
     for name, value in scope.get("headers", ()):
         lowered = name.lower()
