@@ -205,39 +205,34 @@ def assert_one_line_error(result: subprocess.CompletedProcess, name: str) -> Non
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def production(tmp_path, *args: str, **changes: str | None):
+    """Run manage.py as a production start would, with ``changes`` to its
+    valid environment (None drops a variable)."""
+    variables = {
+        "DEBUG": "false",
+        "WARDEN_DATA_DIR": str(tmp_path),
+        "AUTH_SECRET": STRONG_SECRET,
+        "MASTER_KEYS": f"k1:{KEY_A}",
+        "ALLOWED_HOSTS": "gateway.example.com",
+    }
+    variables.update(changes)
+    return manage(*args, **{k: v for k, v in variables.items() if v is not None})
+
+
 def test_production_start_without_auth_secret_stops_with_one_line(tmp_path):
-    result = manage(
-        "check",
-        DEBUG="false",
-        WARDEN_DATA_DIR=str(tmp_path),
-        MASTER_KEYS=f"k1:{KEY_A}",
-        ALLOWED_HOSTS="gateway.example.com",
-    )
+    result = production(tmp_path, "check", AUTH_SECRET=None)
     assert_one_line_error(result, "AUTH_SECRET")
     assert not (tmp_path / "dev-secrets.json").exists()
 
 
 def test_production_start_without_master_keys_stops_with_one_line(tmp_path):
-    result = manage(
-        "check",
-        DEBUG="false",
-        WARDEN_DATA_DIR=str(tmp_path),
-        AUTH_SECRET=STRONG_SECRET,
-        ALLOWED_HOSTS="gateway.example.com",
-    )
+    result = production(tmp_path, "check", MASTER_KEYS=None)
     assert_one_line_error(result, "MASTER_KEYS")
     assert not (tmp_path / "dev-secrets.json").exists()
 
 
 def test_production_start_with_a_short_auth_secret_stops_with_one_line(tmp_path):
-    result = manage(
-        "check",
-        DEBUG="false",
-        WARDEN_DATA_DIR=str(tmp_path),
-        AUTH_SECRET="too-short",
-        MASTER_KEYS=f"k1:{KEY_A}",
-        ALLOWED_HOSTS="gateway.example.com",
-    )
+    result = production(tmp_path, "check", AUTH_SECRET="too-short")
     assert_one_line_error(result, "AUTH_SECRET")
     assert "too-short" not in result.stderr
 
@@ -275,16 +270,13 @@ def test_development_start_generates_private_secrets_and_reuses_them(tmp_path):
 
 
 def test_deploy_check_passes_with_production_settings(tmp_path):
-    result = manage(
+    result = production(
+        tmp_path,
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        DEBUG="false",
-        WARDEN_DATA_DIR=str(tmp_path),
-        AUTH_SECRET=STRONG_SECRET,
         MASTER_KEYS=f"k2:{KEY_B},k1:{KEY_A}",
-        ALLOWED_HOSTS="gateway.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -322,12 +314,5 @@ def test_a_database_that_does_not_answer_stops_a_command_with_one_line(tmp_path)
 
 
 def test_production_start_allowing_any_host_stops_with_one_line(tmp_path):
-    result = manage(
-        "check",
-        DEBUG="false",
-        WARDEN_DATA_DIR=str(tmp_path),
-        AUTH_SECRET=STRONG_SECRET,
-        MASTER_KEYS=f"k1:{KEY_A}",
-        ALLOWED_HOSTS="gateway.example.com,*",
-    )
+    result = production(tmp_path, "check", ALLOWED_HOSTS="gateway.example.com,*")
     assert_one_line_error(result, "ALLOWED_HOSTS")
